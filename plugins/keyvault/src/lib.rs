@@ -1,0 +1,1 @@
+//! Azure Key Vault access for notation-akv: key ids, credentials, deadlines and error mapping

@@ -1,0 +1,1 @@
+//! OCSP and CRL revocation checking with a disk cache and offline bundles

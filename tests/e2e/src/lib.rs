@@ -1,0 +1,1 @@
+//! End-to-end harness: the real notation CLI, an OCI registry and the test vault
