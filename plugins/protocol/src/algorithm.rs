@@ -53,7 +53,9 @@ pub enum SigningAlgorithm {
 }
 
 /// Plugin capabilities (`get-plugin-metadata` → `capabilities`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 pub enum Capability {
     #[serde(rename = "SIGNATURE_GENERATOR.RAW")]
     SignatureGeneratorRaw,
@@ -127,7 +129,7 @@ impl KeySpec {
 
 impl HashAlgorithm {
     /// Digest length in bytes (also the RSASSA-PSS salt length notation expects).
-    pub fn len(self) -> usize {
+    pub fn digest_len(self) -> usize {
         match self {
             HashAlgorithm::Sha256 => 32,
             HashAlgorithm::Sha384 => 48,
