@@ -1,1 +1,5 @@
-fn main() {}
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    notation_akv_protocol::runner::main(&notation_akv_verifier::Verifier)
+}
