@@ -14,6 +14,7 @@
 //! notation expects; both directions derive `JsonSchema`.
 
 pub mod algorithm;
+pub mod attributes;
 pub mod b64;
 pub mod describe_key;
 pub mod error;
