@@ -1,0 +1,185 @@
+//! Signatures in X.509 structures (certificates, CRLs, OCSP responses): an `AlgorithmIdentifier`,
+//! the signed DER, the signature bits and the signer's public key.
+//!
+//! Accepted, as Go's `x509.CheckSignature` accepts them: sha{256,384,512}WithRSAEncryption
+//! (PKCS #1 v1.5), RSASSA-PSS with SHA-2 whose MGF1 hash equals the message hash and whose salt is
+//! the hash length, and ecdsa-with-SHA{256,384,512} (DER `r`,`s`) on P-256/384/521 in any
+//! hash/curve pairing. SHA-1 (sha1WithRSAEncryption, ecdsa-with-SHA1) is accepted only when the
+//! caller passes [`Sha1::Allow`] — OCSP responders still sign with it, certificates must not.
+//! RSA signer keys must be 2048–8192 bits.
+
+use aws_lc_rs::signature as lc;
+use const_oid::ObjectIdentifier;
+use const_oid::db::rfc5912::{
+    ECDSA_WITH_SHA_256, ECDSA_WITH_SHA_384, ECDSA_WITH_SHA_512, ID_MGF_1, ID_RSASSA_PSS,
+    ID_SHA_256, ID_SHA_384, ID_SHA_512, SHA_1_WITH_RSA_ENCRYPTION, SHA_256_WITH_RSA_ENCRYPTION,
+    SHA_384_WITH_RSA_ENCRYPTION, SHA_512_WITH_RSA_ENCRYPTION,
+};
+use der::{Decode, Encode};
+use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
+
+use crate::cert::Certificate;
+use crate::key::{Curve, PublicKey, SignatureError, oid_name, public_key, verify_with};
+
+const ECDSA_WITH_SHA_1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.1");
+
+/// Whether SHA-1 based signatures are acceptable for this check.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sha1 {
+    /// Certificates and CRLs (Notary Project rules).
+    Reject,
+    /// OCSP responses, which many responders still sign with SHA-1.
+    Allow,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Hash {
+    Sha1,
+    Sha256,
+    Sha384,
+    Sha512,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Scheme {
+    Pkcs1(Hash),
+    Pss(Hash),
+    Ecdsa(Hash),
+}
+
+/// Whether `algorithm` is a SHA-1 based signature algorithm (for reporting, without verifying).
+pub fn is_sha1(algorithm: &AlgorithmIdentifierOwned) -> bool {
+    algorithm.oid == SHA_1_WITH_RSA_ENCRYPTION || algorithm.oid == ECDSA_WITH_SHA_1
+}
+
+/// A readable name for a signature algorithm, e.g. `sha256WithRSAEncryption (1.2.840.113549.1.1.11)`.
+pub fn algorithm_name(algorithm: &AlgorithmIdentifierOwned) -> String {
+    oid_name(algorithm.oid)
+}
+
+/// Verifies `signature` over `signed` (the DER of the TBS part) with `signer`.
+pub fn verify_signed_data(
+    signer: &SubjectPublicKeyInfoOwned,
+    algorithm: &AlgorithmIdentifierOwned,
+    signed: &[u8],
+    signature: &[u8],
+    sha1: Sha1,
+) -> Result<(), SignatureError> {
+    let scheme = scheme(algorithm)?;
+    let hash = match scheme {
+        Scheme::Pkcs1(h) | Scheme::Pss(h) | Scheme::Ecdsa(h) => h,
+    };
+    if hash == Hash::Sha1 && sha1 == Sha1::Reject {
+        return Err(SignatureError::Sha1NotAllowed(algorithm_name(algorithm)));
+    }
+    let key = public_key(signer)?;
+    let wrong_key = |key: &PublicKey<'_>| SignatureError::WrongKeyType {
+        algorithm: algorithm_name(algorithm),
+        key: key.kind().to_string(),
+    };
+    let verifier: &'static dyn lc::VerificationAlgorithm = match (scheme, &key) {
+        (Scheme::Pkcs1(h), PublicKey::Rsa { .. }) => match h {
+            Hash::Sha1 => &lc::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+            Hash::Sha256 => &lc::RSA_PKCS1_2048_8192_SHA256,
+            Hash::Sha384 => &lc::RSA_PKCS1_2048_8192_SHA384,
+            Hash::Sha512 => &lc::RSA_PKCS1_2048_8192_SHA512,
+        },
+        (Scheme::Pss(h), PublicKey::Rsa { .. }) => match h {
+            Hash::Sha256 => &lc::RSA_PSS_2048_8192_SHA256,
+            Hash::Sha384 => &lc::RSA_PSS_2048_8192_SHA384,
+            Hash::Sha512 => &lc::RSA_PSS_2048_8192_SHA512,
+            Hash::Sha1 => return Err(unsupported(algorithm)),
+        },
+        (Scheme::Ecdsa(h), PublicKey::Ec { curve, .. }) => match (curve, h) {
+            (Curve::P256, Hash::Sha1) => &lc::ECDSA_P256_SHA1_ASN1,
+            (Curve::P256, Hash::Sha256) => &lc::ECDSA_P256_SHA256_ASN1,
+            (Curve::P256, Hash::Sha384) => &lc::ECDSA_P256_SHA384_ASN1,
+            (Curve::P256, Hash::Sha512) => &lc::ECDSA_P256_SHA512_ASN1,
+            (Curve::P384, Hash::Sha256) => &lc::ECDSA_P384_SHA256_ASN1,
+            (Curve::P384, Hash::Sha384) => &lc::ECDSA_P384_SHA384_ASN1,
+            (Curve::P384, Hash::Sha512) => &lc::ECDSA_P384_SHA512_ASN1,
+            (Curve::P521, Hash::Sha1) => &lc::ECDSA_P521_SHA1_ASN1,
+            (Curve::P521, Hash::Sha256) => &lc::ECDSA_P521_SHA256_ASN1,
+            (Curve::P521, Hash::Sha384) => &lc::ECDSA_P521_SHA384_ASN1,
+            (Curve::P521, Hash::Sha512) => &lc::ECDSA_P521_SHA512_ASN1,
+            // aws-lc-rs has no P-384/SHA-1 pairing.
+            (Curve::P384, Hash::Sha1) => return Err(unsupported(algorithm)),
+        },
+        (_, key) => return Err(wrong_key(key)),
+    };
+    verify_with(verifier, signer, signed, signature)
+}
+
+impl Certificate {
+    /// Verifies this certificate's signature with `issuer`'s public key (SHA-1 per `sha1`).
+    pub fn verify_signed_by(&self, issuer: &Certificate, sha1: Sha1) -> Result<(), SignatureError> {
+        let x509 = self.x509();
+        let tbs = x509
+            .tbs_certificate
+            .to_der()
+            .map_err(|e| SignatureError::MalformedParameters(e.to_string()))?;
+        let signature = x509.signature.as_bytes().ok_or(SignatureError::Invalid)?;
+        verify_signed_data(
+            issuer.public_key(),
+            &x509.signature_algorithm,
+            &tbs,
+            signature,
+            sha1,
+        )
+    }
+}
+
+fn unsupported(algorithm: &AlgorithmIdentifierOwned) -> SignatureError {
+    SignatureError::UnsupportedAlgorithm(algorithm_name(algorithm))
+}
+
+fn scheme(algorithm: &AlgorithmIdentifierOwned) -> Result<Scheme, SignatureError> {
+    let oid = algorithm.oid;
+    Ok(match oid {
+        o if o == SHA_1_WITH_RSA_ENCRYPTION => Scheme::Pkcs1(Hash::Sha1),
+        o if o == SHA_256_WITH_RSA_ENCRYPTION => Scheme::Pkcs1(Hash::Sha256),
+        o if o == SHA_384_WITH_RSA_ENCRYPTION => Scheme::Pkcs1(Hash::Sha384),
+        o if o == SHA_512_WITH_RSA_ENCRYPTION => Scheme::Pkcs1(Hash::Sha512),
+        o if o == ECDSA_WITH_SHA_1 => Scheme::Ecdsa(Hash::Sha1),
+        o if o == ECDSA_WITH_SHA_256 => Scheme::Ecdsa(Hash::Sha256),
+        o if o == ECDSA_WITH_SHA_384 => Scheme::Ecdsa(Hash::Sha384),
+        o if o == ECDSA_WITH_SHA_512 => Scheme::Ecdsa(Hash::Sha512),
+        o if o == ID_RSASSA_PSS => Scheme::Pss(pss_hash(algorithm)?),
+        _ => return Err(unsupported(algorithm)),
+    })
+}
+
+/// The hash of RSASSA-PSS parameters, accepted only in the shape Go verifies: SHA-2, MGF1 with the
+/// same hash, salt = hash length, trailer 1.
+fn pss_hash(algorithm: &AlgorithmIdentifierOwned) -> Result<Hash, SignatureError> {
+    let malformed = |m: String| SignatureError::MalformedParameters(format!("RSASSA-PSS: {m}"));
+    let params = algorithm
+        .parameters
+        .as_ref()
+        .ok_or_else(|| malformed("parameters are missing".into()))?
+        .to_der()
+        .map_err(|e| malformed(e.to_string()))?;
+    let params = pkcs1::RsaPssParams::from_der(&params).map_err(|e| malformed(e.to_string()))?;
+    let (hash, len) = match params.hash.oid {
+        o if o == ID_SHA_256 => (Hash::Sha256, 32),
+        o if o == ID_SHA_384 => (Hash::Sha384, 48),
+        o if o == ID_SHA_512 => (Hash::Sha512, 64),
+        o => return Err(malformed(format!("unsupported hash {}", oid_name(o)))),
+    };
+    let mgf_hash = params.mask_gen.parameters.as_ref().map(|p| p.oid);
+    if params.mask_gen.oid != ID_MGF_1 || mgf_hash != Some(params.hash.oid) {
+        return Err(malformed(
+            "the MGF1 hash must equal the message hash".into(),
+        ));
+    }
+    if usize::from(params.salt_len) != len {
+        return Err(malformed(format!(
+            "salt length {} is not the hash length {len}",
+            params.salt_len
+        )));
+    }
+    if params.trailer_field != pkcs1::TrailerField::BC {
+        return Err(malformed("trailer field must be 1".into()));
+    }
+    Ok(hash)
+}
