@@ -1,0 +1,131 @@
+//! Running a real component with captured output and a deadline, so a hung CLI fails the test
+//! with what it printed instead of hanging the suite.
+
+use std::io::Read;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use crate::error::{HarnessError, Result};
+
+/// Default deadline for one CLI invocation.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What a finished command printed, and how it exited.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// The command line, for messages.
+    pub command: String,
+    /// The exit status.
+    pub status: ExitStatus,
+    /// Captured stdout (lossy UTF-8).
+    pub stdout: String,
+    /// Captured stderr (lossy UTF-8).
+    pub stderr: String,
+}
+
+impl Output {
+    /// Whether the command exited 0.
+    pub fn success(&self) -> bool {
+        self.status.success()
+    }
+
+    /// The exit code, `None` when killed by a signal.
+    pub fn code(&self) -> Option<i32> {
+        self.status.code()
+    }
+
+    /// Turns a non-zero exit into [`HarnessError::CommandFailed`] carrying both streams.
+    pub fn ok(self) -> Result<Self> {
+        if self.success() {
+            Ok(self)
+        } else {
+            Err(HarnessError::CommandFailed {
+                command: self.command,
+                status: self.status.to_string(),
+                stdout: self.stdout,
+                stderr: self.stderr,
+            })
+        }
+    }
+}
+
+/// Runs `command` with stdin closed, capturing both streams; kills it after `timeout`.
+pub fn run(mut command: Command, timeout: Duration) -> Result<Output> {
+    let line = describe(&command);
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|source| HarnessError::Spawn {
+            program: line.clone(),
+            source,
+        })?;
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let waited = wait_until(&mut child, Instant::now() + timeout);
+    let stdout = join(stdout);
+    let stderr = join(stderr);
+    match waited {
+        Ok(Some(status)) => Ok(Output {
+            command: line,
+            status,
+            stdout,
+            stderr,
+        }),
+        Ok(None) => Err(HarnessError::Timeout {
+            command: line,
+            timeout,
+            stdout,
+            stderr,
+        }),
+        Err(source) => Err(HarnessError::Spawn {
+            program: line,
+            source,
+        }),
+    }
+}
+
+/// Polls until the child exits; on the deadline kills it and returns `None`.
+fn wait_until(child: &mut Child, deadline: Instant) -> std::io::Result<Option<ExitStatus>> {
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if Instant::now() >= deadline {
+            // Already-exited races are fine: kill errors are ignored, wait reaps.
+            let _ = child.kill();
+            child.wait()?;
+            return Ok(None);
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn drain(stream: Option<impl Read + Send + 'static>) -> Option<JoinHandle<Vec<u8>>> {
+    stream.map(|mut stream| {
+        thread::spawn(move || {
+            let mut buf = Vec::new();
+            // A read error just truncates the capture; the exit status still tells the story.
+            let _ = stream.read_to_end(&mut buf);
+            buf
+        })
+    })
+}
+
+fn join(handle: Option<JoinHandle<Vec<u8>>>) -> String {
+    handle
+        .and_then(|handle| handle.join().ok())
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default()
+}
+
+/// `program arg arg…` for messages.
+pub(crate) fn describe(command: &Command) -> String {
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|part| part.to_string_lossy())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
