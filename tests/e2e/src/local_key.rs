@@ -232,3 +232,61 @@ fn read_pem(path: &Path) -> Result<Vec<pem::Pem>, KeyError> {
         reason: err.to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use akv_test_pki::{BundleOrder, ChainBuilder, KeySpec as PkiSpec};
+    use aws_lc_rs::signature::{UnparsedPublicKey, VerificationAlgorithm};
+    use rcgen::PublicKeyData;
+
+    /// Loads the leaf of a fresh self-signed chain as a `LocalKey`; returns it with the leaf's
+    /// raw public key.
+    fn local_key(spec: PkiSpec) -> (LocalKey, Vec<u8>) {
+        let chain = ChainBuilder::self_signed(spec).build().unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let key_path = dir.path().join("key.pem");
+        let chain_path = dir.path().join("chain.pem");
+        std::fs::write(&key_path, chain.leaf().key().pkcs8_pem()).unwrap();
+        std::fs::write(&chain_path, chain.pem_bundle(BundleOrder::LeafFirst)).unwrap();
+        let public = chain.leaf().key().key_pair().unwrap().der_bytes().to_vec();
+        let key = LocalKey::load(&key_path, &chain_path).unwrap();
+        assert_eq!(key.chain(), chain.der_chain().as_slice());
+        (key, public)
+    }
+
+    fn assert_verifies(alg: &'static dyn VerificationAlgorithm, public: &[u8], sig: &[u8]) {
+        UnparsedPublicKey::new(alg, public)
+            .verify(b"signing input", sig)
+            .expect("signature verifies with the leaf key");
+    }
+
+    #[test]
+    fn ecdsa_signatures_are_fixed_width_r_and_s() {
+        let (key, public) = local_key(PkiSpec::Ec256);
+        assert_eq!(key.spec(), KeySpec::Ec256);
+        let sig = key.sign("SHA-256", b"signing input").unwrap();
+        assert_eq!(sig.len(), 64);
+        assert_verifies(&signature::ECDSA_P256_SHA256_FIXED, &public, &sig);
+    }
+
+    #[test]
+    fn rsa_signatures_are_pss_with_salt_equal_to_hash_length() {
+        let (key, public) = local_key(PkiSpec::Rsa2048);
+        assert_eq!(key.spec(), KeySpec::Rsa2048);
+        let sig = key.sign("SHA-256", b"signing input").unwrap();
+        assert_eq!(sig.len(), 256);
+        // aws-lc-rs verifies PSS with salt length = digest length only.
+        assert_verifies(&signature::RSA_PSS_2048_8192_SHA256, &public, &sig);
+    }
+
+    #[test]
+    fn a_hash_that_does_not_match_the_key_spec_is_refused() {
+        let (key, _) = local_key(PkiSpec::Ec256);
+        let err = key.sign("SHA-384", b"signing input").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "hash algorithm SHA-384 does not match key spec EC-256 (expects SHA-256)"
+        );
+    }
+}

@@ -79,3 +79,28 @@ fn is_executable(path: &Path) -> bool {
         .map(|meta| meta.is_file() && meta.permissions().mode() & 0o111 != 0)
         .unwrap_or(false)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_tool_fails_and_names_the_provision_script() {
+        let err = tool("notation-akv-no-such-tool").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("run `bash tests/provision.sh` first"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_missing_workspace_binary_fails_and_says_how_to_build_it() {
+        let err = workspace_binary("notation-akv-no-such-binary").unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("run `cargo build --workspace --bins` first"),
+            "{err}"
+        );
+    }
+}

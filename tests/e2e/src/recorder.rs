@@ -216,3 +216,60 @@ impl NotationEnv {
         self.set_env(CERTS_ENV, certs);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_names_the_recorder_as_a_raw_signer() {
+        let reply: Value = serde_json::from_str(
+            &respond("get-plugin-metadata", "{}", &Settings::default()).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(reply["name"], NAME);
+        assert_eq!(reply["capabilities"], json!(["SIGNATURE_GENERATOR.RAW"]));
+        assert_eq!(reply["supportedContractVersions"], json!(["1.0"]));
+    }
+
+    #[test]
+    fn signing_without_a_configured_key_is_a_validation_error() {
+        let err = respond("describe-key", r#"{"keyId":"k"}"#, &Settings::default()).unwrap_err();
+        assert_eq!(err.code, "VALIDATION_ERROR");
+        assert!(err.message.contains(KEY_ENV), "{err:?}");
+    }
+
+    #[test]
+    fn unknown_commands_and_non_json_requests_are_refused() {
+        let settings = Settings::default();
+        assert_eq!(
+            respond("generate-envelope", "{}", &settings)
+                .unwrap_err()
+                .code,
+            "VALIDATION_ERROR"
+        );
+        assert_eq!(
+            respond("describe-key", "not json", &settings)
+                .unwrap_err()
+                .code,
+            "VALIDATION_ERROR"
+        );
+    }
+
+    #[test]
+    fn captures_round_trip_through_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        let first = Capture {
+            command: "describe-key".into(),
+            request: r#"{"keyId":"a\nb"}"#.into(),
+        };
+        let second = Capture {
+            command: "get-plugin-metadata".into(),
+            request: "{}".into(),
+        };
+        record(&log, &first).unwrap();
+        record(&log, &second).unwrap();
+        assert_eq!(read_captures(&log).unwrap(), vec![first, second]);
+    }
+}
