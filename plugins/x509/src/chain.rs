@@ -69,8 +69,8 @@ fn quote_all(subjects: &[String]) -> String {
 /// Orders `certificates` into leaf → … → root.
 ///
 /// `leaf` pins the leaf (for example the certificate Azure Key Vault returns for the key); it may
-/// or may not also be in `certificates`. Without it the leaf is the one certificate that issues
-/// no other. A single self-signed certificate is a valid chain. Every certificate given must be used.
+/// or may not also be in `certificates`. Without it the leaf is the one certificate no other
+/// certificate names as its issuer. A single self-signed certificate is a valid chain. Every certificate given must be used.
 pub fn build_chain(
     certificates: Vec<Certificate>,
     leaf: Option<&Certificate>,
@@ -97,7 +97,7 @@ pub fn build_chain(
         Some(leaf) => bag.iter().position(|c| c == leaf).unwrap_or(0),
         None => {
             let leaves: Vec<usize> = (0..bag.len())
-                .filter(|&i| !graph.issues_another(i))
+                .filter(|&i| !graph.is_named_as_issuer(i))
                 .collect();
             match leaves.as_slice() {
                 [one] => *one,
@@ -187,8 +187,14 @@ impl<'a> Graph<'a> {
         }
     }
 
-    fn issues_another(&self, i: usize) -> bool {
-        self.issuers.iter().any(|list| list.contains(&i))
+    /// Whether another certificate names `i` as its issuer. Names, not signatures, decide what
+    /// can be a leaf, so a same-named CA with the wrong key is reported as the broken link rather
+    /// than as a second leaf.
+    fn is_named_as_issuer(&self, i: usize) -> bool {
+        self.bag
+            .iter()
+            .enumerate()
+            .any(|(j, c)| j != i && c.names_issuer(&self.bag[i]))
     }
 
     /// The most helpful error for a certificate without a verified issuer.

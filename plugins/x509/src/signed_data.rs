@@ -54,6 +54,10 @@ pub fn is_sha1(algorithm: &AlgorithmIdentifierOwned) -> bool {
 
 /// A readable name for a signature algorithm, e.g. `sha256WithRSAEncryption (1.2.840.113549.1.1.11)`.
 pub fn algorithm_name(algorithm: &AlgorithmIdentifierOwned) -> String {
+    // const-oid's database lacks ecdsa-with-SHA1; name it the way RFC 3279 does.
+    if algorithm.oid == ECDSA_WITH_SHA_1 {
+        return format!("ecdsa-with-SHA1 ({ECDSA_WITH_SHA_1})");
+    }
     oid_name(algorithm.oid)
 }
 
