@@ -1,1 +1,33 @@
-//! Azure Key Vault access for notation-akv: key ids, credentials, deadlines and error mapping
+//! Azure Key Vault access for notation-akv, shared by the signer and the verifier.
+//!
+//! - [`id`]: the `--id` forms (keys, certificates; public and sovereign clouds; Managed HSM);
+//! - [`cloud`]: clouds recognised from the vault host and their Entra authorities;
+//! - [`settings`]: config keys and their `NOTATION_AKV_*` environment equivalents;
+//! - [`credential`]: our ordered credential chain over `azure_identity` 1.x;
+//! - [`transport`]: the shared HTTP client (TLS roots, timeouts) and the per-exchange log policy;
+//! - [`deadline`]: one total deadline per command and bounded, `Retry-After`-aware retries;
+//! - [`error`]: vault failures mapped to the protocol's error codes with permission hints;
+//! - [`client`]: the four operations (get certificate, get secret, get key, sign) over the SDK;
+//! - [`cache`]: the on-disk cache of public material (chains, key specs, resolved versions);
+//! - [`log`]: the optional request log, with nothing secret in it.
+//!
+//! Nothing here prints: the plugins' stdout and stderr belong to the protocol.
+
+pub mod cache;
+pub mod client;
+pub mod cloud;
+pub mod credential;
+pub mod deadline;
+pub mod error;
+pub mod id;
+pub mod log;
+pub mod settings;
+pub mod transport;
+
+pub use client::{CertificateInfo, Curve, KeyInfo, PublicKey, SecretInfo, Signed, VaultClient};
+pub use cloud::Cloud;
+pub use deadline::Deadline;
+pub use error::{Operation, VaultError};
+pub use id::{ObjectId, ObjectKind};
+pub use log::RequestLog;
+pub use settings::{ConfigReader, VaultSettings};

@@ -1,0 +1,433 @@
+//! Vault failures and their mapping to the protocol's error codes.
+//!
+//! The mapping is the one place where HTTP meets the spec: 401/403 → `ACCESS_DENIED` naming the
+//! permission both as an access-policy permission and as an RBAC role; 404 → `VALIDATION_ERROR`
+//! naming the object; 429 after bounded retries → `THROTTLED`; a passed deadline → `TIMEOUT`;
+//! anything else → `ERROR`. `errorMetadata` carries `httpStatus`, `azureErrorCode` and
+//! `requestId` (the vault's `x-ms-request-id`) when known, for support tickets.
+
+use notation_akv_protocol::{ErrorCode, PluginError};
+use std::fmt;
+use std::time::Duration;
+
+/// What the plugin asked the vault for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Operation {
+    Sign,
+    GetKey,
+    GetCertificate,
+    GetSecret,
+}
+
+impl Operation {
+    /// The access-policy permission, as `az keyvault set-policy` spells it.
+    pub fn access_policy(self) -> &'static str {
+        match self {
+            Operation::Sign => "--key-permissions sign",
+            Operation::GetKey => "--key-permissions get",
+            Operation::GetCertificate => "--certificate-permissions get",
+            Operation::GetSecret => "--secret-permissions get",
+        }
+    }
+
+    /// The permission name in messages (`keys/sign`).
+    pub fn permission(self) -> &'static str {
+        match self {
+            Operation::Sign => "keys/sign",
+            Operation::GetKey => "keys/get",
+            Operation::GetCertificate => "certificates/get",
+            Operation::GetSecret => "secrets/get",
+        }
+    }
+
+    /// The least built-in Azure RBAC role that grants it.
+    pub fn rbac_role(self) -> &'static str {
+        match self {
+            Operation::Sign | Operation::GetKey => "Key Vault Crypto User",
+            Operation::GetCertificate => "Key Vault Certificate User",
+            Operation::GetSecret => "Key Vault Secrets User",
+        }
+    }
+
+    /// What kind of object it touches.
+    pub fn object(self) -> &'static str {
+        match self {
+            Operation::Sign | Operation::GetKey => "key",
+            Operation::GetCertificate => "certificate",
+            Operation::GetSecret => "secret",
+        }
+    }
+
+    fn verb(self) -> &'static str {
+        match self {
+            Operation::Sign => "sign with",
+            _ => "read",
+        }
+    }
+}
+
+/// The object an operation targeted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+    pub operation: Operation,
+    pub vault: String,
+    pub name: String,
+    pub version: Option<String>,
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {:?}", self.operation.object(), self.name)?;
+        if let Some(v) = &self.version {
+            write!(f, " version {v}")?;
+        }
+        write!(f, " in vault {}", self.vault)
+    }
+}
+
+/// What came back from the service, when anything did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ServiceDetail {
+    pub status: u16,
+    pub azure_code: Option<String>,
+    pub message: Option<String>,
+    pub request_id: Option<String>,
+}
+
+/// A failed vault operation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VaultError {
+    #[error("the vault answered {} for {target}", .detail.status)]
+    Http {
+        target: Target,
+        detail: ServiceDetail,
+    },
+    #[error("the vault throttled {target} {attempts} times")]
+    Throttled {
+        target: Target,
+        attempts: u32,
+        retry_after: Option<Duration>,
+        detail: ServiceDetail,
+    },
+    #[error("no answer for {target} within the {after:?} deadline")]
+    Timeout { target: Target, after: Duration },
+    #[error("authentication failed: {message}")]
+    Credential { message: String },
+    #[error("{target}: {message}")]
+    Transport {
+        target: Target,
+        attempts: u32,
+        message: String,
+    },
+    #[error("{target}: unexpected response: {message}")]
+    Response {
+        target: Target,
+        message: String,
+        detail: ServiceDetail,
+    },
+}
+
+impl VaultError {
+    /// The HTTP status, when the vault answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            VaultError::Http { detail, .. }
+            | VaultError::Throttled { detail, .. }
+            | VaultError::Response { detail, .. } => Some(detail.status).filter(|s| *s != 0),
+            _ => None,
+        }
+    }
+
+    /// The protocol error notation prints.
+    pub fn to_plugin_error(&self) -> PluginError {
+        let (code, message, detail) = match self {
+            VaultError::Http { target, detail } => {
+                let (code, message) = http_message(target, detail);
+                (code, message, Some(detail))
+            }
+            VaultError::Throttled {
+                target,
+                attempts,
+                retry_after,
+                detail,
+            } => {
+                let wait = retry_after
+                    .map(|d| format!(" and asked to wait {} s more", d.as_secs()))
+                    .unwrap_or_default();
+                (
+                    ErrorCode::Throttled,
+                    format!(
+                        "Azure Key Vault throttled the request to {} {target} (HTTP 429) {attempts} times{wait}; \
+                         retries stopped within the deadline. Try again later, or raise timeout=… in the plugin config",
+                        target.operation.verb()
+                    ),
+                    Some(detail),
+                )
+            }
+            VaultError::Timeout { target, after } => (
+                ErrorCode::Timeout,
+                format!(
+                    "no answer from Azure Key Vault to {} {target} within the {} deadline; \
+                     check the network path to the vault, or raise timeout=… in the plugin config",
+                    target.operation.verb(),
+                    human_duration(*after)
+                ),
+                None,
+            ),
+            VaultError::Credential { message } => (
+                ErrorCode::AccessDenied,
+                format!(
+                    "could not authenticate to Azure Key Vault: {message}. \
+                     Choose a credential with credential_type=… (see `notation-akv --help`)"
+                ),
+                None,
+            ),
+            VaultError::Transport {
+                target,
+                attempts,
+                message,
+            } => (
+                ErrorCode::Generic,
+                format!(
+                    "could not reach Azure Key Vault to {} {target} ({attempts} attempts): {message}",
+                    target.operation.verb()
+                ),
+                None,
+            ),
+            VaultError::Response {
+                target,
+                message,
+                detail,
+            } => (
+                ErrorCode::Generic,
+                format!(
+                    "Azure Key Vault sent an unusable response to {} {target}: {message}",
+                    target.operation.verb()
+                ),
+                Some(detail),
+            ),
+        };
+        let mut error = PluginError::new(code, message);
+        if let Some(detail) = detail {
+            if detail.status != 0 {
+                error = error.with_metadata("httpStatus", detail.status.to_string());
+            }
+            if let Some(c) = &detail.azure_code {
+                error = error.with_metadata("azureErrorCode", c.clone());
+            }
+            if let Some(id) = &detail.request_id {
+                error = error.with_metadata("requestId", id.clone());
+            }
+        }
+        error
+    }
+}
+
+fn http_message(target: &Target, detail: &ServiceDetail) -> (ErrorCode, String) {
+    let op = target.operation;
+    let service = match (&detail.azure_code, &detail.message) {
+        (Some(c), Some(m)) => format!(" ({c}: {m})"),
+        (Some(c), None) => format!(" ({c})"),
+        (None, Some(m)) => format!(" ({m})"),
+        (None, None) => String::new(),
+    };
+    let disabled = detail
+        .message
+        .as_deref()
+        .is_some_and(|m| m.to_ascii_lowercase().contains("disabled"))
+        || detail
+            .azure_code
+            .as_deref()
+            .is_some_and(|c| c.to_ascii_lowercase().contains("disabled"));
+    match detail.status {
+        401 | 403 if disabled => (
+            ErrorCode::AccessDenied,
+            format!(
+                "the {target} is disabled (HTTP {}){service}; enable it in the vault or use another version",
+                detail.status
+            ),
+        ),
+        401 => (
+            ErrorCode::AccessDenied,
+            format!(
+                "Azure Key Vault rejected the credential when asked to {} {target} (HTTP 401){service}; \
+                 check that the identity belongs to the vault's tenant (tenant_id=…) and, for sovereign clouds, authority_host=…. \
+                 The identity also needs {}: access policy `{}` or the RBAC role \"{}\"",
+                op.verb(),
+                op.permission(),
+                op.access_policy(),
+                op.rbac_role()
+            ),
+        ),
+        403 => {
+            let mut text = format!(
+                "access denied: the identity may not {} {target} (HTTP 403){service}. \
+                 It needs the {} permission: grant the access policy `az keyvault set-policy --name <vault> {}` \
+                 or the Azure RBAC role \"{}\" on the vault",
+                op.verb(),
+                op.permission(),
+                op.access_policy(),
+                op.rbac_role()
+            );
+            if op == Operation::GetSecret {
+                text.push_str(
+                    ". The secret is read only to get the certificate chain: set ca_certs=<bundle.pem> \
+                     or self_signed=true in the plugin config to sign without secrets/get",
+                );
+            }
+            (ErrorCode::AccessDenied, text)
+        }
+        404 => (
+            ErrorCode::ValidationError,
+            format!(
+                "the {target} was not found (HTTP 404){service}; check the name and version in --id"
+            ),
+        ),
+        429 => (
+            ErrorCode::Throttled,
+            format!(
+                "Azure Key Vault throttled the request to {} {target} (HTTP 429){service}",
+                op.verb()
+            ),
+        ),
+        status => (
+            ErrorCode::Generic,
+            format!(
+                "Azure Key Vault failed to {} {target} (HTTP {status}){service}",
+                op.verb()
+            ),
+        ),
+    }
+}
+
+/// `30s`, `1500ms`: durations as users type them in the config.
+pub fn human_duration(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(operation: Operation) -> Target {
+        Target {
+            operation,
+            vault: "v.vault.azure.net".into(),
+            name: "signer".into(),
+            version: Some("abc".into()),
+        }
+    }
+
+    fn http(operation: Operation, status: u16, code: &str, message: &str) -> PluginError {
+        VaultError::Http {
+            target: target(operation),
+            detail: ServiceDetail {
+                status,
+                azure_code: Some(code.into()),
+                message: Some(message.into()),
+                request_id: Some("rid-1".into()),
+            },
+        }
+        .to_plugin_error()
+    }
+
+    #[test]
+    fn forbidden_names_policy_and_role() {
+        let e = http(Operation::Sign, 403, "Forbidden", "no sign permission");
+        assert_eq!(e.error_code, ErrorCode::AccessDenied);
+        assert!(e.error_message.contains("keys/sign"), "{}", e.error_message);
+        assert!(e.error_message.contains("--key-permissions sign"));
+        assert!(e.error_message.contains("\"Key Vault Crypto User\""));
+        assert!(
+            e.error_message
+                .contains("key \"signer\" version abc in vault v.vault.azure.net")
+        );
+        assert_eq!(e.error_metadata["httpStatus"], "403");
+        assert_eq!(e.error_metadata["azureErrorCode"], "Forbidden");
+        assert_eq!(e.error_metadata["requestId"], "rid-1");
+
+        let e = http(Operation::GetSecret, 403, "Forbidden", "x");
+        assert!(e.error_message.contains("\"Key Vault Secrets User\""));
+        assert!(e.error_message.contains("ca_certs=<bundle.pem>"));
+        let e = http(Operation::GetCertificate, 401, "Unauthorized", "x");
+        assert_eq!(e.error_code, ErrorCode::AccessDenied);
+        assert!(e.error_message.contains("\"Key Vault Certificate User\""));
+    }
+
+    #[test]
+    fn status_codes_map_to_spec_codes() {
+        assert_eq!(
+            http(
+                Operation::GetCertificate,
+                404,
+                "CertificateNotFound",
+                "gone"
+            )
+            .error_code,
+            ErrorCode::ValidationError
+        );
+        assert!(
+            http(
+                Operation::GetCertificate,
+                404,
+                "CertificateNotFound",
+                "gone"
+            )
+            .error_message
+            .contains("certificate \"signer\" version abc")
+        );
+        assert_eq!(
+            http(Operation::Sign, 500, "InternalError", "boom").error_code,
+            ErrorCode::Generic
+        );
+        assert_eq!(
+            http(Operation::Sign, 400, "BadParameter", "x").error_code,
+            ErrorCode::Generic
+        );
+        let disabled = http(
+            Operation::Sign,
+            403,
+            "Forbidden",
+            "Operation sign is not allowed on a disabled key",
+        );
+        assert_eq!(disabled.error_code, ErrorCode::AccessDenied);
+        assert!(
+            disabled.error_message.contains("is disabled"),
+            "{}",
+            disabled.error_message
+        );
+        let timeout = VaultError::Timeout {
+            target: target(Operation::Sign),
+            after: Duration::from_secs(30),
+        }
+        .to_plugin_error();
+        assert_eq!(timeout.error_code, ErrorCode::Timeout);
+        assert!(timeout.error_message.contains("30s deadline"));
+        let throttled = VaultError::Throttled {
+            target: target(Operation::Sign),
+            attempts: 3,
+            retry_after: Some(Duration::from_secs(20)),
+            detail: ServiceDetail {
+                status: 429,
+                ..Default::default()
+            },
+        }
+        .to_plugin_error();
+        assert_eq!(throttled.error_code, ErrorCode::Throttled);
+        assert_eq!(throttled.error_metadata["httpStatus"], "429");
+        assert!(
+            throttled
+                .error_message
+                .contains("3 times and asked to wait 20 s more")
+        );
+        let credential = VaultError::Credential {
+            message: "no credential could get a token".into(),
+        }
+        .to_plugin_error();
+        assert_eq!(credential.error_code, ErrorCode::AccessDenied);
+    }
+}

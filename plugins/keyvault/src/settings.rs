@@ -1,0 +1,467 @@
+//! Settings for vault access, read from the plugin config with environment-variable fallbacks.
+//!
+//! Every key can come from `--plugin-config key=value` (or the key's stored config) or from the
+//! environment variable `NOTATION_AKV_<KEY>` (upper case), which suits pipelines; the plugin
+//! config wins. Values are validated here so a typo is a `VALIDATION_ERROR` naming the key, not a
+//! surprise later. [`ConfigReader`] is shared with the plugins so their own keys follow the same
+//! rules.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Environment variable that disables the SDK's challenge-resource check, needed only to reach a
+/// vault whose host is not a Key Vault domain (the project's test vault on 127.0.0.1). Insecure:
+/// a vault could then ask for a token of any audience. Its use is written to the log.
+pub const INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK: &str =
+    "NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK";
+
+/// Prefix of the environment-variable form of every config key.
+pub const ENV_PREFIX: &str = "NOTATION_AKV_";
+
+/// The keys this crate reads, with a one-line description for errors and `--help`.
+pub const KEYS: &[(&str, &str)] = &[
+    (
+        "credential_type",
+        "default | environment | workloadid | managedid | azurecli | azurepipelines (default: default)",
+    ),
+    (
+        "client_id",
+        "client id of a user-assigned managed identity or app registration (overrides AZURE_CLIENT_ID)",
+    ),
+    ("tenant_id", "Entra tenant (overrides AZURE_TENANT_ID)"),
+    (
+        "authority_host",
+        "Entra authority, e.g. https://login.microsoftonline.us (default: from the vault host, then AZURE_AUTHORITY_HOST)",
+    ),
+    (
+        "timeout",
+        "total deadline of one plugin command, e.g. 30s, 2m, 1500ms (default: 30s)",
+    ),
+    (
+        "cache",
+        "true | false: keep the public chain and key spec on disk (default: true)",
+    ),
+    (
+        "cache_ttl",
+        "how long a versionless id's cached version is reused, e.g. 60s; 0 disables (default: 60s)",
+    ),
+    (
+        "cache_dir",
+        "cache directory (default: $XDG_CACHE_HOME/notation-akv or ~/.cache/notation-akv)",
+    ),
+    (
+        "log_file",
+        "append a request log (no tokens, no secret values) to this file (default: no log)",
+    ),
+];
+
+/// A config value was missing, unknown or malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct SettingsError(pub String);
+
+/// Looks keys up in the plugin config, then in the environment.
+pub struct ConfigReader<'a> {
+    config: &'a BTreeMap<String, String>,
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl std::fmt::Debug for ConfigReader<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ConfigReader")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where a value came from, for error messages.
+fn origin(key: &str, from_env: bool) -> String {
+    if from_env {
+        format!("environment variable {}", env_name(key))
+    } else {
+        format!("plugin config key {key:?}")
+    }
+}
+
+/// `credential_type` → `NOTATION_AKV_CREDENTIAL_TYPE`.
+pub fn env_name(key: &str) -> String {
+    format!("{ENV_PREFIX}{}", key.to_ascii_uppercase())
+}
+
+/// The process environment, as [`ConfigReader`] wants it.
+pub fn process_env(name: &str) -> Option<String> {
+    std::env::var(name).ok()
+}
+
+impl<'a> ConfigReader<'a> {
+    pub fn new(
+        config: &'a BTreeMap<String, String>,
+        env: &'a dyn Fn(&str) -> Option<String>,
+    ) -> Self {
+        ConfigReader { config, env }
+    }
+
+    /// Rejects plugin-config keys outside `valid` (the union of every module's keys), naming them.
+    pub fn reject_unknown(&self, valid: &[&str]) -> Result<(), SettingsError> {
+        let unknown: Vec<&str> = self
+            .config
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !valid.contains(k))
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        Err(SettingsError(format!(
+            "unknown plugin config key(s) {}; valid keys: {}",
+            unknown.join(", "),
+            valid.join(", ")
+        )))
+    }
+
+    /// The raw value and whether it came from the environment. Empty values count as unset.
+    pub fn raw(&self, key: &str) -> Option<(String, bool)> {
+        if let Some(v) = self.config.get(key) {
+            return Some((v.clone(), false));
+        }
+        (self.env)(&env_name(key))
+            .filter(|v| !v.is_empty())
+            .map(|v| (v, true))
+    }
+
+    pub fn string(&self, key: &str) -> Result<Option<String>, SettingsError> {
+        match self.raw(key) {
+            None => Ok(None),
+            Some((v, from_env)) if v.trim().is_empty() => {
+                Err(SettingsError(format!("{} is empty", origin(key, from_env))))
+            }
+            Some((v, _)) => Ok(Some(v)),
+        }
+    }
+
+    pub fn bool(&self, key: &str, default: bool) -> Result<bool, SettingsError> {
+        match self.raw(key) {
+            None => Ok(default),
+            Some((v, from_env)) => match v.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => Ok(true),
+                "false" | "0" | "no" => Ok(false),
+                _ => Err(SettingsError(format!(
+                    "{} is {v:?}; expected true or false",
+                    origin(key, from_env)
+                ))),
+            },
+        }
+    }
+
+    pub fn duration(&self, key: &str, default: Duration) -> Result<Duration, SettingsError> {
+        match self.raw(key) {
+            None => Ok(default),
+            Some((v, from_env)) => parse_duration(&v).ok_or_else(|| {
+                SettingsError(format!(
+                    "{} is {v:?}; expected a duration such as 30s, 2m, 1500ms or a number of seconds",
+                    origin(key, from_env)
+                ))
+            }),
+        }
+    }
+
+    /// One of `choices`, compared case-insensitively.
+    pub fn choice(
+        &self,
+        key: &str,
+        choices: &[&'static str],
+    ) -> Result<Option<&'static str>, SettingsError> {
+        match self.raw(key) {
+            None => Ok(None),
+            Some((v, from_env)) => choices
+                .iter()
+                .find(|c| c.eq_ignore_ascii_case(v.trim()))
+                .copied()
+                .map(Some)
+                .ok_or_else(|| {
+                    SettingsError(format!(
+                        "{} is {v:?}; valid values: {}",
+                        origin(key, from_env),
+                        choices.join(", ")
+                    ))
+                }),
+        }
+    }
+
+    /// Whether the named environment variable is set to a true value (for switches that are
+    /// deliberately environment-only).
+    pub fn env_flag(&self, name: &str) -> bool {
+        matches!(
+            (self.env)(name)
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .as_deref(),
+            Some("1" | "true" | "yes")
+        )
+    }
+
+    pub fn env(&self, name: &str) -> Option<String> {
+        (self.env)(name).filter(|v| !v.is_empty())
+    }
+}
+
+/// `30s`, `2m`, `1h`, `1500ms`, or bare seconds (`30`).
+pub fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().ok()?;
+    match unit.trim() {
+        "" | "s" => Some(Duration::from_secs(n)),
+        "ms" => Some(Duration::from_millis(n)),
+        "m" => n.checked_mul(60).map(Duration::from_secs),
+        "h" => n.checked_mul(3600).map(Duration::from_secs),
+        _ => None,
+    }
+}
+
+/// How the plugin authenticates (`credential_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CredentialType {
+    /// Our ordered chain (see [`crate::credential`]).
+    Default,
+    /// Client secret (or federated token file) from the `AZURE_*` variables.
+    Environment,
+    WorkloadIdentity,
+    ManagedIdentity,
+    AzureCli,
+    AzurePipelines,
+}
+
+impl CredentialType {
+    pub const NAMES: &'static [&'static str] = &[
+        "default",
+        "environment",
+        "workloadid",
+        "managedid",
+        "azurecli",
+        "azurepipelines",
+    ];
+
+    fn from_name(name: &str) -> CredentialType {
+        match name {
+            "environment" => CredentialType::Environment,
+            "workloadid" => CredentialType::WorkloadIdentity,
+            "managedid" => CredentialType::ManagedIdentity,
+            "azurecli" => CredentialType::AzureCli,
+            "azurepipelines" => CredentialType::AzurePipelines,
+            _ => CredentialType::Default,
+        }
+    }
+}
+
+/// Cache settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CacheSettings {
+    pub enabled: bool,
+    /// Lifetime of entries for versionless ids.
+    pub versionless_ttl: Duration,
+    /// `None`: no usable default directory (no HOME), so the cache is off.
+    pub dir: Option<PathBuf>,
+}
+
+/// Everything vault access needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VaultSettings {
+    pub credential_type: CredentialType,
+    pub client_id: Option<String>,
+    pub tenant_id: Option<String>,
+    pub authority_host: Option<String>,
+    pub timeout: Duration,
+    pub cache: CacheSettings,
+    pub log_file: Option<PathBuf>,
+    /// From [`INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK`] only, never from the plugin config.
+    pub insecure_skip_challenge_resource_check: bool,
+}
+
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(60);
+
+impl VaultSettings {
+    pub fn read(reader: &ConfigReader<'_>) -> Result<VaultSettings, SettingsError> {
+        let credential_type = reader
+            .choice("credential_type", CredentialType::NAMES)?
+            .map(CredentialType::from_name)
+            .unwrap_or(CredentialType::Default);
+        let authority_host = reader.string("authority_host")?;
+        if let Some(host) = &authority_host {
+            let ok = url::Url::parse(host)
+                .map(|u| u.scheme() == "https" && u.host_str().is_some())
+                .unwrap_or(false);
+            if !ok {
+                return Err(SettingsError(format!(
+                    "authority_host {host:?} is not an https URL such as https://login.microsoftonline.us"
+                )));
+            }
+        }
+        let timeout = reader.duration("timeout", DEFAULT_TIMEOUT)?;
+        if timeout.is_zero() {
+            return Err(SettingsError(
+                "timeout must be greater than zero".to_string(),
+            ));
+        }
+        let dir = match reader.string("cache_dir")? {
+            Some(dir) => Some(PathBuf::from(dir)),
+            None => reader
+                .env("XDG_CACHE_HOME")
+                .map(|d| PathBuf::from(d).join("notation-akv"))
+                .or_else(|| {
+                    reader
+                        .env("HOME")
+                        .map(|h| PathBuf::from(h).join(".cache").join("notation-akv"))
+                }),
+        };
+        Ok(VaultSettings {
+            credential_type,
+            client_id: reader.string("client_id")?,
+            tenant_id: reader.string("tenant_id")?,
+            authority_host,
+            timeout,
+            cache: CacheSettings {
+                enabled: reader.bool("cache", true)?,
+                versionless_ttl: reader.duration("cache_ttl", DEFAULT_CACHE_TTL)?,
+                dir,
+            },
+            log_file: reader.string("log_file")?.map(PathBuf::from),
+            insecure_skip_challenge_resource_check: reader
+                .env_flag(INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK),
+        })
+    }
+
+    /// The names of [`KEYS`].
+    pub fn key_names() -> Vec<&'static str> {
+        KEYS.iter().map(|(k, _)| *k).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(pairs: &[(&str, &str)], env: &[(&str, &str)]) -> Result<VaultSettings, SettingsError> {
+        let config: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let lookup = move |name: &str| env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+        VaultSettings::read(&ConfigReader::new(&config, &lookup))
+    }
+
+    #[test]
+    fn defaults() {
+        let s = read(&[], &[("HOME", "/home/u")]).unwrap();
+        assert_eq!(s.credential_type, CredentialType::Default);
+        assert_eq!(s.timeout, DEFAULT_TIMEOUT);
+        assert!(s.cache.enabled);
+        assert_eq!(s.cache.versionless_ttl, DEFAULT_CACHE_TTL);
+        assert_eq!(
+            s.cache.dir,
+            Some(PathBuf::from("/home/u/.cache/notation-akv"))
+        );
+        assert_eq!(s.log_file, None);
+        assert!(!s.insecure_skip_challenge_resource_check);
+    }
+
+    #[test]
+    fn azure_kv_credential_types_are_accepted() {
+        for (name, expected) in [
+            ("default", CredentialType::Default),
+            ("environment", CredentialType::Environment),
+            ("workloadid", CredentialType::WorkloadIdentity),
+            ("managedid", CredentialType::ManagedIdentity),
+            ("azurecli", CredentialType::AzureCli),
+            ("AzureCLI", CredentialType::AzureCli),
+        ] {
+            let s = read(&[("credential_type", name)], &[]).unwrap();
+            assert_eq!(s.credential_type, expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn bad_values_name_the_key_and_the_valid_values() {
+        let err = read(&[("credential_type", "magic")], &[]).unwrap_err().0;
+        assert!(
+            err.contains("plugin config key \"credential_type\""),
+            "{err}"
+        );
+        assert!(
+            err.contains("default, environment, workloadid, managedid, azurecli"),
+            "{err}"
+        );
+        let err = read(&[("timeout", "soon")], &[]).unwrap_err().0;
+        assert!(err.contains("timeout") && err.contains("30s"), "{err}");
+        let err = read(&[("cache", "maybe")], &[]).unwrap_err().0;
+        assert!(err.contains("true or false"), "{err}");
+        let err = read(&[("authority_host", "http://login")], &[])
+            .unwrap_err()
+            .0;
+        assert!(err.contains("https URL"), "{err}");
+        let err = read(&[("timeout", "0s")], &[]).unwrap_err().0;
+        assert!(err.contains("greater than zero"), "{err}");
+    }
+
+    #[test]
+    fn environment_fills_in_and_plugin_config_wins() {
+        let env = [
+            ("NOTATION_AKV_TIMEOUT", "5s"),
+            ("NOTATION_AKV_LOG_FILE", "/tmp/akv.log"),
+            ("NOTATION_AKV_CREDENTIAL_TYPE", "managedid"),
+        ];
+        let s = read(&[("credential_type", "azurecli")], &env).unwrap();
+        assert_eq!(s.timeout, Duration::from_secs(5));
+        assert_eq!(s.log_file, Some(PathBuf::from("/tmp/akv.log")));
+        assert_eq!(s.credential_type, CredentialType::AzureCli);
+        let err = read(&[], &[("NOTATION_AKV_CACHE", "perhaps")])
+            .unwrap_err()
+            .0;
+        assert!(
+            err.contains("environment variable NOTATION_AKV_CACHE"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn insecure_switch_is_environment_only() {
+        let s = read(&[], &[(INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK, "1")]).unwrap();
+        assert!(s.insecure_skip_challenge_resource_check);
+    }
+
+    #[test]
+    fn unknown_keys_are_named_with_the_valid_ones() {
+        let config: BTreeMap<String, String> =
+            [("self_sigend".to_string(), "true".to_string())].into();
+        let env = |_: &str| None;
+        let err = ConfigReader::new(&config, &env)
+            .reject_unknown(&["self_signed", "ca_certs"])
+            .unwrap_err()
+            .0;
+        assert_eq!(
+            err,
+            "unknown plugin config key(s) self_sigend; valid keys: self_signed, ca_certs"
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("30"), Some(Duration::from_secs(30)));
+        assert_eq!(parse_duration("1500ms"), Some(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("0"), Some(Duration::ZERO));
+        assert_eq!(parse_duration("-1s"), None);
+        assert_eq!(parse_duration("1d"), None);
+        assert_eq!(parse_duration(""), None);
+    }
+}

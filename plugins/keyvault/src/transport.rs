@@ -1,0 +1,105 @@
+//! The HTTP layer under every SDK client and credential of one command.
+//!
+//! One `reqwest` client is shared by the Key Vault clients and the credentials so a command
+//! reuses its TLS connection. TLS roots: with reqwest 0.13's `rustls` feature and no extra roots,
+//! reqwest builds a `rustls-platform-verifier` verifier, which on Linux loads roots through
+//! `rustls-native-certs`; that honours `SSL_CERT_FILE`/`SSL_CERT_DIR` (instead of the system
+//! store), which is how the test vault's CA reaches the plugin. Timeouts are set from the
+//! command's deadline; the SDK's own retry policy is switched off because [`crate::deadline`]
+//! retries with the deadline in view.
+//!
+//! [`ExchangeLogPolicy`] sits after the SDK's authorization policy, so it sees each real
+//! exchange, including the unauthenticated first request that fetches the auth challenge.
+
+use crate::log::{Exchange, RequestLog};
+use azure_core::http::headers::{AUTHORIZATION, HeaderName};
+use azure_core::http::policies::{Policy, PolicyResult};
+use azure_core::http::{ClientOptions, Context, Request, RetryOptions, Transport};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-ms-request-id");
+
+/// Counts and logs every HTTP exchange.
+#[derive(Debug, Default)]
+pub struct ExchangeLogPolicy {
+    log: RequestLog,
+    count: AtomicUsize,
+}
+
+impl ExchangeLogPolicy {
+    pub fn new(log: RequestLog) -> Arc<ExchangeLogPolicy> {
+        Arc::new(ExchangeLogPolicy {
+            log,
+            count: AtomicUsize::new(0),
+        })
+    }
+
+    /// HTTP exchanges so far (vault and token endpoints).
+    pub fn count(&self) -> usize {
+        self.count.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait::async_trait]
+impl Policy for ExchangeLogPolicy {
+    async fn send(
+        &self,
+        ctx: &Context,
+        request: &mut Request,
+        next: &[Arc<dyn Policy>],
+    ) -> PolicyResult {
+        self.count.fetch_add(1, Ordering::SeqCst);
+        let started = Instant::now();
+        let unauthenticated = request.headers().get_optional_str(&AUTHORIZATION).is_none();
+        let method = request.method().to_string();
+        let host = request.url().host_str().unwrap_or_default().to_string();
+        let host = match request.url().port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host,
+        };
+        let path = request.url().path().to_string();
+        let result = next[0].send(ctx, request, &next[1..]).await;
+        let (status, request_id) = match &result {
+            Ok(response) => (
+                Some(u16::from(response.status())),
+                response
+                    .headers()
+                    .get_optional_str(&REQUEST_ID)
+                    .map(str::to_string),
+            ),
+            Err(_) => (None, None),
+        };
+        self.log.exchange(&Exchange {
+            method: &method,
+            host: &host,
+            path: &path,
+            status,
+            duration: started.elapsed(),
+            request_id: request_id.as_deref(),
+            unauthenticated,
+        });
+        result
+    }
+}
+
+/// Builds the shared client options: our transport with deadline-derived timeouts, the exchange
+/// log, and no SDK retries.
+pub fn client_options(
+    timeout: Duration,
+    policy: Arc<ExchangeLogPolicy>,
+) -> Result<ClientOptions, reqwest::Error> {
+    let http = reqwest::Client::builder()
+        .connect_timeout(timeout.min(Duration::from_secs(10)))
+        .timeout(timeout)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    let mut options = ClientOptions {
+        transport: Some(Transport::new(Arc::new(http))),
+        retry: RetryOptions::none(),
+        ..Default::default()
+    };
+    options.per_try_policies.push(policy);
+    Ok(options)
+}
