@@ -2,11 +2,59 @@
 //!
 //! The binary is a thin shell over [`Verifier`], which implements the protocol crate's
 //! [`Plugin`](notation_akv_protocol::Plugin) trait.
+//!
+//! # Design
+//!
+//! Declaring `SIGNATURE_VERIFIER.TRUSTED_IDENTITY` and `SIGNATURE_VERIFIER.REVOCATION_CHECK` turns
+//! notation's own identity and revocation checks off, so this plugin does both jobs completely:
+//!
+//! | module | concept |
+//! |---|---|
+//! | [`config`] | settings from `--plugin-config`, environment variables and a config file, in that precedence |
+//! | [`identity`] | `trustedIdentities`: `*`, `x509.subject:`, `x509.sha256:`, `akv.key:` |
+//! | [`status`] | `REVOCATION_CHECK`: OCSP/CRL for every non-root certificate (the revocation crate), the expiry horizon, AKV certificate status |
+//! | [`horizon`] | chain certificates expiring within a configured window |
+//! | [`akv_status`] | the signing certificate's version in Azure Key Vault: enabled, unexpired, not deleted |
+//! | [`log`] | the optional log file (stdout and stderr belong to the protocol) |
+//!
+//! Contract with notation (plugin-protocol.md §2.5, §8):
+//! - a result for every capability notation asks for, never a missing one;
+//! - network trouble, unknown status or a setting from the environment/file that cannot be read is
+//!   `success: false` with a precise reason, so the trust policy level decides (a non-zero exit
+//!   fails verification even under `audit`);
+//! - exit 1 (`VALIDATION_ERROR`) only for a malformed request — including a bad
+//!   `--plugin-config`, which the user typed on this very command line;
+//! - `processedAttributes` lists exactly the critical extended attributes this plugin understands
+//!   ([`AKV_KEY_ID`]) among those notation passed, so notation rejects signatures carrying any
+//!   other critical attribute.
 
-use notation_akv_protocol::{Capability, GetMetadataRequest, GetMetadataResponse, Plugin};
+pub mod akv_status;
+pub mod config;
+pub mod horizon;
+pub mod identity;
+pub mod log;
+mod revocation;
+pub mod status;
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use notation_akv_protocol::attributes::AKV_KEY_ID;
+use notation_akv_protocol::{
+    Capability, GetMetadataRequest, GetMetadataResponse, Plugin, PluginError, VerificationResult,
+    VerifySignatureRequest, VerifySignatureResponse,
+};
+use notation_akv_x509::Certificate;
+
+use crate::config::Environment;
+use crate::identity::SignerKey;
+use crate::log::Log;
 
 /// The plugin name: notation requires it to equal the executable's `notation-` suffix.
 pub const PLUGIN_NAME: &str = "akv-verifier";
+
+/// The critical extended attributes this plugin understands.
+pub const PROCESSED_ATTRIBUTES: &[&str] = &[AKV_KEY_ID];
 
 /// The verification plugin.
 #[derive(Debug, Default)]
@@ -25,4 +73,131 @@ impl Plugin for Verifier {
             ],
         )
     }
+
+    fn help(&self) -> &str {
+        HELP
+    }
+
+    fn verify_signature(
+        &self,
+        request: VerifySignatureRequest,
+    ) -> Result<VerifySignatureResponse, PluginError> {
+        verify(&request, &Environment::from_process(), SystemTime::now())
+    }
+}
+
+const HELP: &str = "\
+Configuration (first source wins): notation verify --plugin-config key=value,
+then NOTATION_AKV_VERIFIER_<KEY>, then the JSON file named by NOTATION_AKV_VERIFIER_CONFIG
+(default $XDG_CONFIG_HOME/notation-akv/verifier.json). Keys: ocsp_timeout, crl_timeout,
+ocsp_nonce, ocsp_certid_hash, cache, cache_dir, offline_bundle, offline_mode, expiry_horizon,
+expiry_horizon_mode, akv_status, akv_certificates, akv_timeout, log_file.
+Trusted identities: *, x509.subject:<DN>, x509.sha256:<hex>, akv.key:<vault key URL>.";
+
+/// One `verify-signature` run with an explicit environment and clock (the testable core).
+pub fn verify(
+    request: &VerifySignatureRequest,
+    env: &Environment,
+    now: SystemTime,
+) -> Result<VerifySignatureResponse, PluginError> {
+    let chain = parse_chain(&request.signature.certificate_chain)?;
+    let attributes = &request.signature.critical_attributes.extended_attributes;
+    let processed_attributes = processed(request);
+    let requested = &request.trust_policy.signature_verification;
+
+    let settings = match config::load(&request.plugin_config, env) {
+        Ok(settings) => settings,
+        Err(e) if e.is_from_plugin_config() => {
+            return Err(PluginError::validation(format!(
+                "invalid verifier configuration: {e}"
+            )));
+        }
+        Err(e) => {
+            // The environment or a shared file is wrong: fail every check visibly and let the
+            // policy level decide, rather than aborting even `audit` verifications.
+            let reason = format!("invalid verifier configuration: {e}");
+            return Ok(VerifySignatureResponse {
+                verification_results: requested
+                    .iter()
+                    .map(|c| (*c, VerificationResult::failed(reason.clone())))
+                    .collect(),
+                processed_attributes,
+            });
+        }
+    };
+    let log = Log::new(settings.log_file.clone());
+    let signer_key = SignerKey::from_attribute(attributes.get(AKV_KEY_ID));
+    let leaf = chain.first().map(Certificate::subject).unwrap_or_default();
+    log.line(format!(
+        "verify-signature: leaf \"{leaf}\", {} certificate(s), checks {:?}",
+        chain.len(),
+        requested.iter().map(|c| c.as_str()).collect::<Vec<_>>()
+    ));
+
+    let mut verification_results = BTreeMap::new();
+    for capability in requested {
+        let result = match capability {
+            Capability::TrustedIdentityVerifier => {
+                match identity::evaluate(
+                    &request.trust_policy.trusted_identities,
+                    &chain,
+                    &signer_key,
+                ) {
+                    Ok(matched) => {
+                        log.line(format!("trusted identity: {matched}"));
+                        VerificationResult::passed()
+                    }
+                    Err(reason) => VerificationResult::failed(reason),
+                }
+            }
+            Capability::RevocationCheckVerifier => {
+                status::evaluate(&chain, &signer_key, &settings, env, now, &log)
+            }
+            // notation only asks for capabilities this plugin declared; answer anything else
+            // rather than leave it out, which notation treats as inconclusive.
+            other => VerificationResult::failed(format!(
+                "{other} is not a verification capability of {PLUGIN_NAME}"
+            )),
+        };
+        if let Some(reason) = &result.reason {
+            log.line(format!("{capability}: failed: {reason}"));
+        }
+        verification_results.insert(*capability, result);
+    }
+    // A log that cannot be written must not change the verdict.
+    let _ = log.flush();
+    Ok(VerifySignatureResponse {
+        verification_results,
+        processed_attributes,
+    })
+}
+
+/// The critical attributes notation passed that this plugin understands.
+fn processed(request: &VerifySignatureRequest) -> Vec<String> {
+    let signature = &request.signature;
+    PROCESSED_ATTRIBUTES
+        .iter()
+        .filter(|name| {
+            signature.unprocessed_attributes.iter().any(|a| a == *name)
+                || signature
+                    .critical_attributes
+                    .extended_attributes
+                    .contains_key(**name)
+        })
+        .map(|name| name.to_string())
+        .collect()
+}
+
+fn parse_chain(der_chain: &[Vec<u8>]) -> Result<Vec<Certificate>, PluginError> {
+    der_chain
+        .iter()
+        .enumerate()
+        .map(|(i, der)| {
+            Certificate::from_der(der).map_err(|e| {
+                PluginError::validation(format!(
+                    "signature.certificateChain[{i}] is not a DER X.509 certificate: {e}"
+                ))
+            })
+        })
+        .collect()
 }

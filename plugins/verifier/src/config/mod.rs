@@ -1,0 +1,494 @@
+//! Verifier settings and where they come from.
+//!
+//! Ratify, Kyverno and notation-action pass no plugin config, so besides `notation verify
+//! --plugin-config` the verifier reads environment variables and a JSON file. For every key the
+//! first source that sets it wins:
+//!
+//! 1. `--plugin-config key=value` (the request's `pluginConfig`);
+//! 2. the environment variable `NOTATION_AKV_VERIFIER_<KEY>` (key upper-cased);
+//! 3. the config file: `$NOTATION_AKV_VERIFIER_CONFIG`, else `$XDG_CONFIG_HOME/notation-akv/verifier.json`,
+//!    else the platform config directory (`~/.config` on Linux). A missing default file is fine; a
+//!    missing file named by the variable is an error.
+//!
+//! Unknown keys and bad values are errors that name the key and the source, never silently
+//! ignored: a typo in `ocsp_timout` would otherwise quietly keep the default.
+
+pub mod value;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Prefix of the environment variables, one per key.
+pub const ENV_PREFIX: &str = "NOTATION_AKV_VERIFIER_";
+/// Environment variable naming the config file.
+pub const CONFIG_FILE_ENV: &str = "NOTATION_AKV_VERIFIER_CONFIG";
+
+// The engine's own enums, so the two crates cannot disagree on what a setting means.
+pub use notation_akv_revocation::{BundleMode, CertIdHash};
+
+/// What a chain certificate expiring inside the horizon does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HorizonMode {
+    /// `SIGNATURE_VERIFIER.REVOCATION_CHECK` fails.
+    Fail,
+    /// Only a line in the log file.
+    Warn,
+}
+
+/// Every setting, with its default filled in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub ocsp_timeout: Duration,
+    pub crl_timeout: Duration,
+    pub ocsp_nonce: bool,
+    pub ocsp_certid_hash: CertIdHash,
+    pub cache: bool,
+    pub cache_dir: Option<PathBuf>,
+    pub offline_bundle: Option<PathBuf>,
+    pub offline_mode: BundleMode,
+    /// `None`: no horizon check.
+    pub expiry_horizon: Option<Duration>,
+    pub expiry_horizon_mode: HorizonMode,
+    pub akv_status: bool,
+    /// Leaf SHA-256 fingerprint (lowercase hex) → AKV certificate id (URL).
+    pub akv_certificates: BTreeMap<String, String>,
+    pub akv_timeout: Duration,
+    /// Vault-access settings of the Key Vault crate (`credential_type`, …), from the `akv_`-prefixed
+    /// keys; validated by that crate when the vault is used.
+    pub akv_vault: BTreeMap<String, String>,
+    pub log_file: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            ocsp_timeout: Duration::from_secs(5),
+            crl_timeout: Duration::from_secs(10),
+            ocsp_nonce: false,
+            ocsp_certid_hash: CertIdHash::Sha1,
+            cache: true,
+            cache_dir: None,
+            offline_bundle: None,
+            offline_mode: BundleMode::Prefer,
+            expiry_horizon: None,
+            expiry_horizon_mode: HorizonMode::Fail,
+            akv_status: false,
+            akv_certificates: BTreeMap::new(),
+            akv_timeout: Duration::from_secs(10),
+            akv_vault: BTreeMap::new(),
+            log_file: None,
+        }
+    }
+}
+
+/// The documented keys, in the order `--help` and the README list them.
+pub const KEYS: &[(&str, &str)] = &[
+    ("ocsp_timeout", "deadline of one OCSP request (default 5s)"),
+    ("crl_timeout", "deadline of one CRL download (default 10s)"),
+    (
+        "ocsp_nonce",
+        "send an OCSP nonce and require it back (default false)",
+    ),
+    (
+        "ocsp_certid_hash",
+        "sha1 (default, what every responder supports) or sha256",
+    ),
+    (
+        "cache",
+        "keep OCSP responses and CRLs on disk (default true)",
+    ),
+    (
+        "cache_dir",
+        "cache directory (default $XDG_CACHE_HOME/notation-akv/revocation)",
+    ),
+    (
+        "offline_bundle",
+        "directory of CRLs and OCSP responses consulted before the network",
+    ),
+    (
+        "offline_mode",
+        "prefer (bundle, then network; default) or only (never the network)",
+    ),
+    (
+        "expiry_horizon",
+        "fail when a chain certificate expires within this window, e.g. 30d (default off)",
+    ),
+    ("expiry_horizon_mode", "fail (default) or warn (log only)"),
+    (
+        "akv_status",
+        "check the AKV certificate version is enabled, unexpired and not deleted (default false)",
+    ),
+    (
+        "akv_certificates",
+        "leaf SHA-256 -> AKV certificate id, as `<sha256>=<url>` entries separated by `;` (an object in the file)",
+    ),
+    (
+        "akv_timeout",
+        "deadline of one Azure Key Vault request (default 10s)",
+    ),
+    (
+        "akv_credential_type",
+        "credential for akv_status, as the signer's credential_type (default: NOTATION_AKV_CREDENTIAL_TYPE, else default)",
+    ),
+    (
+        "akv_client_id",
+        "client id for akv_status, as the signer's client_id",
+    ),
+    (
+        "akv_tenant_id",
+        "tenant for akv_status, as the signer's tenant_id",
+    ),
+    (
+        "akv_authority_host",
+        "Entra authority for akv_status, as the signer's authority_host",
+    ),
+    (
+        "log_file",
+        "append a line per check to this file (default: no log)",
+    ),
+];
+
+/// Keys handed to the Key Vault crate with the `akv_` prefix removed.
+const VAULT_KEYS: &[&str] = &[
+    "akv_credential_type",
+    "akv_client_id",
+    "akv_tenant_id",
+    "akv_authority_host",
+];
+
+/// Where a value came from, for error messages and the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    PluginConfig,
+    Environment(String),
+    File(PathBuf),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::PluginConfig => f.write_str("--plugin-config"),
+            Origin::Environment(var) => write!(f, "environment variable {var}"),
+            Origin::File(path) => write!(f, "config file {}", path.display()),
+        }
+    }
+}
+
+/// A configuration the verifier refuses to guess about.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{origin}: unknown key {key:?}; known keys: {known}")]
+    UnknownKey {
+        origin: Origin,
+        key: String,
+        known: String,
+    },
+    #[error("{origin}: {key}: {message}")]
+    BadValue {
+        origin: Origin,
+        key: String,
+        message: String,
+    },
+    #[error("config file {path}: {message}")]
+    File { path: PathBuf, message: String },
+}
+
+impl ConfigError {
+    /// Whether the mistake is in the command line the user just typed (as opposed to the
+    /// environment or a file that other tools share).
+    pub fn is_from_plugin_config(&self) -> bool {
+        matches!(
+            self,
+            ConfigError::UnknownKey {
+                origin: Origin::PluginConfig,
+                ..
+            } | ConfigError::BadValue {
+                origin: Origin::PluginConfig,
+                ..
+            }
+        )
+    }
+}
+
+/// A snapshot of the process environment (tests pass their own).
+#[derive(Clone, Debug, Default)]
+pub struct Environment {
+    vars: BTreeMap<String, String>,
+}
+
+impl Environment {
+    pub fn from_process() -> Self {
+        Environment {
+            vars: std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .collect(),
+        }
+    }
+
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Environment {
+            vars: pairs
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The user's configuration directory (XDG on every platform when set).
+    pub fn config_dir(&self) -> Option<PathBuf> {
+        if let Some(dir) = self.get("XDG_CONFIG_HOME") {
+            return Some(PathBuf::from(dir));
+        }
+        if cfg!(windows) {
+            return self.get("APPDATA").map(PathBuf::from);
+        }
+        let home = PathBuf::from(self.get("HOME")?);
+        Some(if cfg!(target_os = "macos") {
+            home.join("Library/Application Support")
+        } else {
+            home.join(".config")
+        })
+    }
+
+    /// The user's cache directory (XDG on every platform when set).
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        if let Some(dir) = self.get("XDG_CACHE_HOME") {
+            return Some(PathBuf::from(dir));
+        }
+        if cfg!(windows) {
+            return self.get("LOCALAPPDATA").map(PathBuf::from);
+        }
+        let home = PathBuf::from(self.get("HOME")?);
+        Some(if cfg!(target_os = "macos") {
+            home.join("Library/Caches")
+        } else {
+            home.join(".cache")
+        })
+    }
+
+    /// Where the config file is read from, and whether its absence is an error.
+    pub fn config_file(&self) -> Option<(PathBuf, bool)> {
+        if let Some(path) = self.get(CONFIG_FILE_ENV) {
+            return Some((PathBuf::from(path), true));
+        }
+        self.config_dir()
+            .map(|dir| (dir.join("notation-akv").join("verifier.json"), false))
+    }
+
+    /// The default revocation cache directory.
+    pub fn default_cache_dir(&self) -> Option<PathBuf> {
+        self.cache_dir()
+            .map(|dir| dir.join("notation-akv").join("revocation"))
+    }
+}
+
+/// One source of raw values.
+#[derive(Clone, Debug)]
+struct Layer {
+    origin: Origin,
+    values: BTreeMap<String, String>,
+}
+
+/// Reads all three sources and applies the precedence.
+pub fn load(
+    plugin_config: &BTreeMap<String, String>,
+    env: &Environment,
+) -> Result<Settings, ConfigError> {
+    let mut layers = vec![Layer {
+        origin: Origin::PluginConfig,
+        values: plugin_config.clone(),
+    }];
+    layers.extend(env_layers(env));
+    if let Some((path, required)) = env.config_file()
+        && let Some(layer) = file_layer(&path, required)?
+    {
+        layers.push(layer);
+    }
+    let mut settings = Settings::default();
+    // Lowest precedence first, so later layers overwrite earlier ones.
+    for layer in layers.iter().rev() {
+        for (key, raw) in &layer.values {
+            apply(&mut settings, key, raw, &layer.origin)?;
+        }
+    }
+    if settings.cache && settings.cache_dir.is_none() {
+        settings.cache_dir = env.default_cache_dir();
+    }
+    Ok(settings)
+}
+
+/// One layer per variable, so errors name the exact variable.
+fn env_layers(env: &Environment) -> Vec<Layer> {
+    env.vars
+        .iter()
+        .filter_map(|(name, value)| {
+            let key = name.strip_prefix(ENV_PREFIX)?;
+            // The file-path variable is not a setting.
+            if name == CONFIG_FILE_ENV || value.is_empty() {
+                return None;
+            }
+            Some(Layer {
+                origin: Origin::Environment(name.clone()),
+                values: BTreeMap::from([(key.to_ascii_lowercase(), value.clone())]),
+            })
+        })
+        .collect()
+}
+
+fn file_layer(path: &Path, required: bool) -> Result<Option<Layer>, ConfigError> {
+    let file_error = |message: String| ConfigError::File {
+        path: path.to_path_buf(),
+        message,
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => return Ok(None),
+        Err(e) => return Err(file_error(format!("cannot be read: {e}"))),
+    };
+    let json: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| file_error(format!("is not valid JSON: {e}")))?;
+    let Some(object) = json.as_object() else {
+        return Err(file_error("must hold a JSON object of settings".into()));
+    };
+    let mut values = BTreeMap::new();
+    for (key, value) in object {
+        let raw = match value {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Bool(b) => b.to_string(),
+            serde_json::Value::Number(n) => n.to_string(),
+            // The mapping reads naturally as an object in a file.
+            serde_json::Value::Object(map) if key == "akv_certificates" => {
+                let mut entries = Vec::new();
+                for (thumbprint, id) in map {
+                    let Some(id) = id.as_str() else {
+                        return Err(file_error(format!(
+                            "akv_certificates.{thumbprint} must be a string (an AKV certificate id)"
+                        )));
+                    };
+                    entries.push(format!("{thumbprint}={id}"));
+                }
+                entries.join(";")
+            }
+            other => {
+                return Err(file_error(format!(
+                    "{key} must be a string, a boolean or a number, not {other}"
+                )));
+            }
+        };
+        values.insert(key.clone(), raw);
+    }
+    Ok(Some(Layer {
+        origin: Origin::File(path.to_path_buf()),
+        values,
+    }))
+}
+
+fn apply(
+    settings: &mut Settings,
+    key: &str,
+    raw: &str,
+    origin: &Origin,
+) -> Result<(), ConfigError> {
+    let bad = |message: String| ConfigError::BadValue {
+        origin: origin.clone(),
+        key: key.to_string(),
+        message,
+    };
+    let positive = |text: &str| -> Result<Duration, ConfigError> {
+        match value::duration(text).map_err(bad)? {
+            Duration::ZERO => Err(bad("must be longer than zero".into())),
+            d => Ok(d),
+        }
+    };
+    let path = |text: &str| -> Result<PathBuf, ConfigError> {
+        if text.trim().is_empty() {
+            Err(bad("must not be empty".into()))
+        } else {
+            Ok(PathBuf::from(text))
+        }
+    };
+    match key {
+        "ocsp_timeout" => settings.ocsp_timeout = positive(raw)?,
+        "crl_timeout" => settings.crl_timeout = positive(raw)?,
+        "akv_timeout" => settings.akv_timeout = positive(raw)?,
+        "ocsp_nonce" => settings.ocsp_nonce = value::boolean(raw).map_err(bad)?,
+        "ocsp_certid_hash" => {
+            settings.ocsp_certid_hash = value::choice(
+                raw,
+                &[("sha1", CertIdHash::Sha1), ("sha256", CertIdHash::Sha256)],
+            )
+            .map_err(bad)?
+        }
+        "cache" => settings.cache = value::boolean(raw).map_err(bad)?,
+        "cache_dir" => settings.cache_dir = Some(path(raw)?),
+        "offline_bundle" => settings.offline_bundle = Some(path(raw)?),
+        "offline_mode" => {
+            settings.offline_mode = value::choice(
+                raw,
+                &[("prefer", BundleMode::Prefer), ("only", BundleMode::Only)],
+            )
+            .map_err(bad)?
+        }
+        "expiry_horizon" => {
+            let window = value::duration(raw).map_err(bad)?;
+            settings.expiry_horizon = (!window.is_zero()).then_some(window);
+        }
+        "expiry_horizon_mode" => {
+            settings.expiry_horizon_mode = value::choice(
+                raw,
+                &[("fail", HorizonMode::Fail), ("warn", HorizonMode::Warn)],
+            )
+            .map_err(bad)?
+        }
+        "akv_status" => settings.akv_status = value::boolean(raw).map_err(bad)?,
+        "akv_certificates" => settings.akv_certificates = mapping(raw).map_err(bad)?,
+        "log_file" => settings.log_file = Some(path(raw)?),
+        vault_key if VAULT_KEYS.contains(&vault_key) => {
+            if raw.trim().is_empty() {
+                return Err(bad("must not be empty".into()));
+            }
+            let name = vault_key.trim_start_matches("akv_");
+            settings.akv_vault.insert(name.to_string(), raw.to_string());
+        }
+        _ => {
+            return Err(ConfigError::UnknownKey {
+                origin: origin.clone(),
+                key: key.to_string(),
+                known: KEYS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", "),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `<sha256>=<certificate id>;…`. The ids are checked when they are used (by the Key Vault
+/// crate's parser), so that there is one parser for them.
+fn mapping(raw: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut map = BTreeMap::new();
+    for entry in raw.split(';').map(str::trim).filter(|e| !e.is_empty()) {
+        let Some((thumbprint, id)) = entry.split_once('=') else {
+            return Err(format!(
+                "entry {entry:?} is not <leaf sha256>=<AKV certificate id>"
+            ));
+        };
+        let thumbprint = value::sha256_hex(thumbprint)?;
+        let id = id.trim();
+        if id.is_empty() {
+            return Err(format!("entry {entry:?} has no certificate id"));
+        }
+        map.insert(thumbprint, id.to_string());
+    }
+    Ok(map)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,197 @@
+//! Runs the built `notation-akv-verifier` binary the way notation does: one argument, the request
+//! on stdin, in a private environment (config, cache and home in a temp dir).
+#![allow(dead_code)] // each test binary uses a different part
+
+use serde_json::{Value, json};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const IDENTITY: &str = "SIGNATURE_VERIFIER.TRUSTED_IDENTITY";
+pub const REVOCATION: &str = "SIGNATURE_VERIFIER.REVOCATION_CHECK";
+pub const KEY_ID_ATTRIBUTE: &str = notation_akv_protocol::attributes::AKV_KEY_ID;
+
+/// What one plugin run produced.
+#[derive(Debug)]
+pub struct Run {
+    pub exit_code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+}
+
+impl Run {
+    /// The response JSON; panics (fails the test) unless the run succeeded.
+    pub fn response(&self) -> Value {
+        assert_eq!(self.exit_code, 0, "plugin failed: {}", self.stderr);
+        serde_json::from_str(&self.stdout).expect("stdout is one JSON value")
+    }
+
+    pub fn result(&self, capability: &str) -> (bool, String) {
+        let response = self.response();
+        let result = &response["verificationResults"][capability];
+        assert!(result.is_object(), "no result for {capability}: {response}");
+        (
+            result["success"].as_bool().expect("success is a bool"),
+            result["reason"].as_str().unwrap_or_default().to_string(),
+        )
+    }
+
+    pub fn error(&self) -> Value {
+        assert_eq!(self.exit_code, 1, "expected a failure, got {}", self.stdout);
+        assert!(self.stdout.is_empty());
+        serde_json::from_str(&self.stderr).expect("stderr is the error JSON")
+    }
+}
+
+/// A private world for the plugin: HOME, XDG config and cache dirs under one temp dir.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+    pub env: Vec<(String, String)>,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path().to_str().expect("utf-8 temp path").to_string();
+        let env = vec![
+            ("HOME".to_string(), root.clone()),
+            ("XDG_CONFIG_HOME".to_string(), format!("{root}/config")),
+            ("XDG_CACHE_HOME".to_string(), format!("{root}/cache")),
+        ];
+        Sandbox { dir, env }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn set(&mut self, name: &str, value: &str) -> &mut Sandbox {
+        self.env.retain(|(k, _)| k != name);
+        self.env.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    pub fn log_path(&self) -> PathBuf {
+        self.path().join("verifier.log")
+    }
+
+    /// Runs `notation-akv-verifier <command>` with `stdin`, killing it after a minute.
+    pub fn run(&self, command: &str, stdin: &[u8]) -> Run {
+        let start = Instant::now();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_notation-akv-verifier"))
+            .arg(command)
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn the verifier binary");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin)
+            .expect("write request");
+        let deadline = start + Duration::from_secs(60);
+        while child.try_wait().expect("wait").is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("the verifier did not finish within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let output = child.wait_with_output().expect("output");
+        Run {
+            exit_code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            elapsed: start.elapsed(),
+        }
+    }
+
+    pub fn verify(&self, request: &Value) -> Run {
+        self.run(
+            "verify-signature",
+            &serde_json::to_vec(request).expect("request JSON"),
+        )
+    }
+}
+
+/// A `verify-signature` request shaped as notation 1.3.2 marshals it (Go `json.Marshal` of the
+/// framework struct): `expiry` always present, `unprocessedAttributes` null when empty,
+/// `extendedAttributes` and `pluginConfig` omitted when empty.
+pub struct Request {
+    pub chain: Vec<Vec<u8>>,
+    pub identities: Vec<String>,
+    pub capabilities: Vec<String>,
+    pub extended: serde_json::Map<String, Value>,
+    pub plugin_config: serde_json::Map<String, Value>,
+}
+
+impl Request {
+    pub fn new(chain: Vec<Vec<u8>>) -> Request {
+        Request {
+            chain,
+            identities: vec!["*".to_string()],
+            capabilities: vec![IDENTITY.to_string(), REVOCATION.to_string()],
+            extended: serde_json::Map::new(),
+            plugin_config: serde_json::Map::new(),
+        }
+    }
+
+    pub fn identities(mut self, identities: &[&str]) -> Request {
+        self.identities = identities.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    pub fn capabilities(mut self, capabilities: &[&str]) -> Request {
+        self.capabilities = capabilities.iter().map(|s| s.to_string()).collect();
+        self
+    }
+
+    pub fn attribute(mut self, name: &str, value: Value) -> Request {
+        self.extended.insert(name.to_string(), value);
+        self
+    }
+
+    pub fn config(mut self, key: &str, value: &str) -> Request {
+        self.plugin_config
+            .insert(key.to_string(), Value::String(value.to_string()));
+        self
+    }
+
+    pub fn json(&self) -> Value {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let mut critical = json!({
+            "contentType": "application/vnd.cncf.notary.payload.v1+json",
+            "signingScheme": "notary.x509",
+            "expiry": "0001-01-01T00:00:00Z",
+        });
+        let unprocessed = if self.extended.is_empty() {
+            Value::Null
+        } else {
+            critical["extendedAttributes"] = Value::Object(self.extended.clone());
+            Value::Array(self.extended.keys().cloned().map(Value::String).collect())
+        };
+        let mut request = json!({
+            "contractVersion": "1.0",
+            "signature": {
+                "criticalAttributes": critical,
+                "unprocessedAttributes": unprocessed,
+                "certificateChain": self.chain.iter().map(|c| b64.encode(c)).collect::<Vec<_>>(),
+            },
+            "trustPolicy": {
+                "trustedIdentities": self.identities,
+                "signatureVerification": self.capabilities,
+            },
+        });
+        if !self.plugin_config.is_empty() {
+            request["pluginConfig"] = Value::Object(self.plugin_config.clone());
+        }
+        request
+    }
+}
