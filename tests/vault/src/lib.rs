@@ -1,1 +1,168 @@
-//! TLS test vault speaking the Azure Key Vault REST API, for the project's tests
+//! A TLS test vault speaking the Azure Key Vault REST API, with the Entra and managed-identity
+//! token endpoints the real `azure_identity` 1.0 credentials call.
+//!
+//! # Design
+//!
+//! [`TestVault::start`] binds `127.0.0.1:0` and serves HTTPS (hyper 1 + tokio-rustls) on a
+//! background thread with its own tokio runtime: plain `#[test]` functions and `#[tokio::test]`
+//! alike can use it; dropping the vault stops it. One URL serves everything:
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /keys/{name}[/{version}]` | key bundle: JWK public key, attributes |
+//! | `POST /keys/{name}[/{version}]/sign` | `{"alg","value"}` → `{"kid","value"}`; PS*/ES* (and RS*) with real crypto |
+//! | `GET /certificates/{name}[/{version}]` | certificate bundle (`id kid sid x5t cer attributes`, `policy` when versionless) |
+//! | `GET /certificates/{name}/versions` | `{"value":[…],"nextLink":null}` |
+//! | `GET /secrets/{name}[/{version}]` | chain as PEM or base64 PKCS#12, `kid` and `managed: true` for certificates |
+//! | `POST /{tenant}/oauth2/v2.0/token` | Entra client credentials: secret, certificate assertion, federated token |
+//! | `GET /msi/token` | App Service managed identity (`IDENTITY_ENDPOINT` / `IDENTITY_HEADER`) |
+//!
+//! Vault routes require `api-version` and a bearer token issued by this vault. Without one they
+//! answer 401 with `WWW-Authenticate: Bearer authorization="{url}/{tenant}", resource="{resource}"`,
+//! the challenge the Key Vault SDK clients parse. Errors have AKV's shape
+//! `{"error":{"code","message"}}`; every response carries `x-ms-request-id`.
+//!
+//! **Challenge resource.** The SDK clients check that the vault host ends with `.` + the challenge
+//! resource's host (`verify_challenge_resource`, on by default). `127.0.0.1` can never pass, so
+//! tests must set `verify_challenge_resource: Some(false)` in the client options; the plugins keep
+//! the check on by default and opt out only when told to. The resource is
+//! [`VaultConfig::challenge_resource`] (default `https://vault.azure.net`); with
+//! [`VaultConfig::extra_dns_names`] (e.g. `akv.vault.test`, resource `https://vault.test`) and a
+//! client that resolves that name to 127.0.0.1, the check can stay on.
+//!
+//! **Trusting the TLS CA.** The server certificate is issued by one test CA per process, written to
+//! [`TestVault::ca_file`]. Two ways to make a client trust it (checked in azure_core 1.1 /
+//! typespec_client_core 1.1 / reqwest 0.13 sources):
+//! - `SSL_CERT_FILE=<ca_file>` in the client's environment. azure_core's default transport builds
+//!   a `reqwest::Client` whose rustls verifier is `rustls-platform-verifier`, which on Linux loads
+//!   roots with `rustls-native-certs`; that reads `SSL_CERT_FILE` (and then *only* that file)
+//!   when the client is built. Use this for plugin child processes ([`TestVault::credential_env`]).
+//! - In-process, give the SDK a transport: `ClientOptions { transport:
+//!   Some(Transport::new(Arc::new(reqwest_client))), .. }` where the `reqwest::Client` was built
+//!   with `add_root_certificate(Certificate::from_pem(vault.ca_pem()))`. Use the same options for
+//!   credentials. Setting `SSL_CERT_FILE` inside a test process needs `unsafe` `set_var` and races
+//!   other tests; don't.
+//!
+//! **Identity.** Registered clients ([`ClientAuth`]) and managed identities get opaque random
+//! tokens; the vault records per token which [`CredentialKind`] and client id obtained it, and
+//! rejects unknown, expired ([`TestVault::expire_tokens`]) or wrong-audience tokens with 401.
+//! Wrong client secrets get Entra's `invalid_client` / `AADSTS7000215`, unknown clients
+//! `unauthorized_client` / `AADSTS700016`. [`VaultConfig::default`] registers
+//! [`DEFAULT_CLIENT_ID`] (secret [`DEFAULT_CLIENT_SECRET`]) and [`DEFAULT_WORKLOAD_CLIENT_ID`]
+//! (federated token [`DEFAULT_FEDERATED_TOKEN`], also in [`TestVault::federated_token_file`]).
+//!
+//! **Objects.** Keys are versioned; [`TestVault::add_certificate`] binds certificate `c/v` to key
+//! `c/v` and secret `c/v` like AKV. [`TestVault::load_fixtures`] adds the catalogue in
+//! [`fixtures::names`]: compliant `ss-<spec>` (self-signed) and `ca-<spec>` (root → intermediate →
+//! leaf) for all six key specs; `ca-ec-256-pfx`, `ca-ec-256-pfx-exportable`,
+//! `ca-ec-256-pem-exportable`, `ca-ec-256-leaf-only`; and the bad ones `akv-default-policy`,
+//! `expired`, `wrong-key`, `rotated` (two versions), `disabled-key`. Keys never expire in the
+//! vault (AKV's certificate-backed keys don't refuse to sign either): expiry is the plugin's check.
+//!
+//! **Faults and log.** [`TestVault::inject`] a [`Fault`] per method + path pattern (optionally
+//! `.times(n)`): an error status with optional `Retry-After`, a delay, a truncated body or a
+//! dropped connection. On vault routes faults hit only authenticated requests, so the SDK's
+//! unauthenticated first probe doesn't use them up. [`TestVault::requests`] and
+//! [`TestVault::count`] show what was asked. No token or secret is ever logged.
+//!
+//! # Example
+//!
+//! ```
+//! use akv_test_vault::{fixtures::names, Fault, FaultAction, RouteKind, TestVault};
+//! use akv_test_pki::KeySpec;
+//!
+//! let vault = TestVault::start()?;
+//! let fixtures = vault.load_fixtures()?;
+//! let cert = &fixtures.get(&names::ca_issued(KeySpec::Ec256)).version;
+//! assert!(cert.kid.starts_with(vault.url()));
+//! vault.inject(Fault::on("POST", "/keys/*/*/sign", FaultAction::throttled(1)).times(1));
+//! // … point a client at vault.url(), trusting vault.ca_file() …
+//! assert_eq!(vault.count(RouteKind::Sign), 0);
+//! # Ok::<(), akv_test_vault::VaultError>(())
+//! ```
+
+mod crypto;
+mod faults;
+pub mod fixtures;
+mod identity;
+mod log;
+mod reply;
+mod routes;
+mod server;
+mod store;
+mod tls;
+
+pub use faults::{Fault, FaultAction};
+pub use fixtures::{Fixture, Fixtures};
+pub use identity::ClientAuth;
+pub use log::{CredentialKind, RequestRecord, RouteKind, TokenOwner};
+pub use server::TestVault;
+pub use store::{CertificateOptions, CertificateVersion, KeyVersion, SecretFormat};
+
+use std::time::Duration;
+
+/// Tenant id of [`VaultConfig::default`].
+pub const DEFAULT_TENANT_ID: &str = "00000000-0000-4000-8000-00000000a4c5";
+/// Client registered with [`DEFAULT_CLIENT_SECRET`] by [`VaultConfig::default`].
+pub const DEFAULT_CLIENT_ID: &str = "11111111-0000-4000-8000-00000000a4c5";
+pub const DEFAULT_CLIENT_SECRET: &str = "akv-test-client-secret";
+/// Client registered with [`DEFAULT_FEDERATED_TOKEN`] by [`VaultConfig::default`].
+pub const DEFAULT_WORKLOAD_CLIENT_ID: &str = "22222222-0000-4000-8000-00000000a4c5";
+pub const DEFAULT_FEDERATED_TOKEN: &str = "akv-test-federated-token";
+/// `IDENTITY_HEADER` value the managed-identity endpoint expects by default.
+pub const DEFAULT_MANAGED_IDENTITY_HEADER: &str = "akv-test-identity-header";
+
+/// How a vault is set up.
+#[derive(Clone, Debug)]
+pub struct VaultConfig {
+    pub tenant_id: String,
+    /// `resource` in the 401 challenge; tokens must have been issued for it.
+    pub challenge_resource: String,
+    pub token_ttl: Duration,
+    /// Entra clients known from the start (more with [`TestVault::register_client`]).
+    pub clients: Vec<(String, ClientAuth)>,
+    pub managed_identity_header: String,
+    /// User-assigned managed identities accepted as `client_id`; system-assigned always works.
+    pub managed_identity_client_ids: Vec<String>,
+    /// DNS names added to the server certificate (besides `localhost` and `127.0.0.1`).
+    pub extra_dns_names: Vec<String>,
+    /// 0 picks a free port.
+    pub port: u16,
+}
+
+impl Default for VaultConfig {
+    fn default() -> Self {
+        VaultConfig {
+            tenant_id: DEFAULT_TENANT_ID.into(),
+            challenge_resource: "https://vault.azure.net".into(),
+            token_ttl: Duration::from_secs(3600),
+            clients: vec![
+                (
+                    DEFAULT_CLIENT_ID.into(),
+                    ClientAuth::Secret(DEFAULT_CLIENT_SECRET.into()),
+                ),
+                (
+                    DEFAULT_WORKLOAD_CLIENT_ID.into(),
+                    ClientAuth::FederatedToken(DEFAULT_FEDERATED_TOKEN.into()),
+                ),
+            ],
+            managed_identity_header: DEFAULT_MANAGED_IDENTITY_HEADER.into(),
+            managed_identity_client_ids: Vec::new(),
+            extra_dns_names: Vec::new(),
+            port: 0,
+        }
+    }
+}
+
+/// Why the vault could not start or a library call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum VaultError {
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("TLS setup: {0}")]
+    Tls(String),
+    #[error(transparent)]
+    Pki(#[from] akv_test_pki::PkiError),
+    #[error("not found: {0}")]
+    NotFound(String),
+}
