@@ -19,8 +19,6 @@ use der::{Encode, Tag, Tagged};
 use x509_cert::attr::AttributeTypeAndValue;
 use x509_cert::name::Name;
 
-use crate::cert::Certificate;
-
 /// A distinguished name reduced to notation's attribute map, in first-seen order.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct DistinguishedName {
@@ -163,9 +161,11 @@ pub enum IdentityError {
 /// notation-go `verifyX509TrustedIdentities`: `*` accepts anything; otherwise every `x509.subject:`
 /// entry is parsed (other prefixes are someone else's business and are skipped), at least one must
 /// exist, and the leaf subject must contain one of them.
+///
+/// `leaf_subject` is the signing certificate's subject, `&leaf.x509().tbs_certificate.subject`.
 pub fn verify_x509_trusted_identities(
     trusted_identities: &[String],
-    leaf: &Certificate,
+    leaf_subject: &Name,
 ) -> Result<(), IdentityError> {
     if trusted_identities.iter().any(|i| i == "*") {
         return Ok(());
@@ -186,7 +186,7 @@ pub fn verify_x509_trusted_identities(
     if x509_identities.is_empty() {
         return Err(IdentityError::NoX509Identities);
     }
-    let rendered = leaf.subject();
+    let rendered = render_like_go(leaf_subject);
     let subject = parse_distinguished_name(&rendered).map_err(IdentityError::InvalidSubject)?;
     if x509_identities.iter().any(|i| i.is_subset_of(&subject)) {
         Ok(())
