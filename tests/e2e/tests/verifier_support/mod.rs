@@ -1,0 +1,218 @@
+//! Shared by the `verifier_*` end-to-end tests: the verifier binary driven through the protocol,
+//! and local signing keys (custom leaf certificates) registered with the real notation CLI.
+#![allow(dead_code)] // each test binary uses a different part
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use akv_test_pki::{ChainBuilder, KeySpec, TestKey};
+use base64::Engine as _;
+use notation_akv_e2e::{NotationEnv, locate};
+use serde_json::{Value, json};
+
+pub const IDENTITY: &str = "SIGNATURE_VERIFIER.TRUSTED_IDENTITY";
+pub const REVOCATION: &str = "SIGNATURE_VERIFIER.REVOCATION_CHECK";
+
+/// A `verify-signature` request as notation 1.3.2 marshals it for a signature without extended
+/// attributes (RAW-signed: `unprocessedAttributes` is null, `expiry` Go's zero time).
+pub fn request(chain: &[Vec<u8>], identities: &[&str], capabilities: &[&str]) -> Value {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    json!({
+        "contractVersion": "1.0",
+        "signature": {
+            "criticalAttributes": {
+                "contentType": "application/vnd.cncf.notary.payload.v1+json",
+                "signingScheme": "notary.x509",
+                "expiry": "0001-01-01T00:00:00Z",
+            },
+            "unprocessedAttributes": null,
+            "certificateChain": chain.iter().map(|c| b64.encode(c)).collect::<Vec<_>>(),
+        },
+        "trustPolicy": {
+            "trustedIdentities": identities,
+            "signatureVerification": capabilities,
+        },
+    })
+}
+
+/// The verifier's answer for one capability: `(success, reason)`, plus the whole response.
+#[derive(Debug)]
+pub struct Verdict {
+    pub success: bool,
+    pub reason: String,
+    pub elapsed: Duration,
+}
+
+/// Runs the built `notation-akv-verifier verify-signature` with `request` on stdin and only
+/// `env` in its environment; panics (fails the test) on a non-zero exit or a missing result.
+pub fn verify(request: &Value, capability: &str, env: &[(String, String)]) -> Verdict {
+    let binary = locate::workspace_binary("notation-akv-verifier")
+        .expect("build it: cargo build -p notation-akv-verifier");
+    let start = Instant::now();
+    let mut child = Command::new(binary)
+        .arg("verify-signature")
+        .env_clear()
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the verifier");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(request.to_string().as_bytes())
+        .expect("write the request");
+    let deadline = start + Duration::from_secs(60);
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the verifier did not finish within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let output = child.wait_with_output().expect("output");
+    let elapsed = start.elapsed();
+    assert!(
+        output.status.success(),
+        "verifier exited {}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let response: Value = serde_json::from_slice(&output.stdout).expect("one JSON response");
+    let result = &response["verificationResults"][capability];
+    Verdict {
+        success: result["success"]
+            .as_bool()
+            .expect("a result for the capability"),
+        reason: result["reason"].as_str().unwrap_or_default().to_string(),
+        elapsed,
+    }
+}
+
+/// A private HOME/XDG world for the verifier binary.
+pub fn verifier_env(root: &Path) -> Vec<(String, String)> {
+    let root = root.to_str().expect("utf-8 path");
+    vec![
+        ("HOME".into(), root.into()),
+        ("XDG_CONFIG_HOME".into(), format!("{root}/verifier-config")),
+        ("XDG_CACHE_HOME".into(), format!("{root}/verifier-cache")),
+    ]
+}
+
+/// A leaf with an arbitrary subject, issued by the test PKI's EC-256 intermediate, registered
+/// with notation as a local signing key.
+pub struct LocalSigner {
+    pub name: String,
+    pub chain: Vec<Vec<u8>>,
+    pub root_pem_path: PathBuf,
+}
+
+/// Issues a code-signing leaf with `subject` (attribute type, value pairs in order) under a
+/// chain of the test PKI, writes its key and chain for notation and adds it to
+/// `signingkeys.json` (replacing the file: one key, the default).
+pub fn local_signer(
+    env: &NotationEnv,
+    name: &str,
+    subject: &[(rcgen::DnType, &str)],
+    ca: &akv_test_pki::Chain,
+    ocsp_url: Option<&str>,
+    crl_url: Option<&str>,
+) -> LocalSigner {
+    let intermediate = ca.intermediate().expect("a CA-issued chain");
+    let issuer = intermediate.rcgen_issuer().expect("issuer");
+    let key = TestKey::cached(KeySpec::Ec256, 7).expect("leaf key");
+    let key_pair = key.key_pair().expect("key pair");
+    let mut params = rcgen::CertificateParams::default();
+    let mut dn = rcgen::DistinguishedName::new();
+    for (kind, value) in subject {
+        dn.push(kind.clone(), *value);
+    }
+    params.distinguished_name = dn;
+    params.is_ca = rcgen::IsCa::ExplicitNoCa;
+    params.key_usages = vec![rcgen::KeyUsagePurpose::DigitalSignature];
+    params.extended_key_usages = vec![rcgen::ExtendedKeyUsagePurpose::CodeSigning];
+    // rcgen's default validity (1975 to 4096) keeps the leaf valid whenever the test runs.
+    let mut serial = [0u8; 16];
+    serial[..name.len().min(15)].copy_from_slice(&name.as_bytes()[..name.len().min(15)]);
+    serial[0] = 0x11;
+    params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
+    if let Some(url) = ocsp_url {
+        params.custom_extensions.push(aia_ocsp(url));
+    }
+    if let Some(url) = crl_url {
+        params.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
+            uris: vec![url.to_string()],
+        }];
+    }
+    let leaf = params.signed_by(&key_pair, &issuer).expect("leaf");
+    let mut chain = vec![leaf.der().to_vec()];
+    chain.extend(ca.certs().iter().skip(1).map(|c| c.der().to_vec()));
+    let pem_chain: String = chain
+        .iter()
+        .map(|der| pem::encode(&pem::Pem::new("CERTIFICATE", der.clone())))
+        .collect();
+    let key_path = env
+        .write_file(&format!("{name}.key"), key.pkcs8_pem())
+        .expect("key file");
+    let cert_path = env
+        .write_file(&format!("{name}.crt"), pem_chain)
+        .expect("chain file");
+    let root_pem_path = env
+        .write_file(
+            &format!("{name}-root.crt"),
+            pem::encode(&pem::Pem::new(
+                "CERTIFICATE",
+                chain.last().expect("root").clone(),
+            )),
+        )
+        .expect("root file");
+    let keys = json!({
+        "default": name,
+        "keys": [{"name": name, "keyPath": key_path, "certPath": cert_path}],
+    });
+    std::fs::write(env.config_dir().join("signingkeys.json"), keys.to_string())
+        .expect("signingkeys.json");
+    LocalSigner {
+        name: name.to_string(),
+        chain,
+        root_pem_path,
+    }
+}
+
+/// authorityInfoAccess with one OCSP URL (rcgen has no helper for it).
+fn aia_ocsp(url: &str) -> rcgen::CustomExtension {
+    // SEQUENCE { SEQUENCE { OID id-ad-ocsp, [6] IA5String url } }
+    let oid = [0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01];
+    let mut name = vec![0x86];
+    push_len(&mut name, url.len());
+    name.extend_from_slice(url.as_bytes());
+    let mut access = vec![0x30];
+    push_len(&mut access, oid.len() + name.len());
+    access.extend_from_slice(&oid);
+    access.extend_from_slice(&name);
+    let mut seq = vec![0x30];
+    push_len(&mut seq, access.len());
+    seq.extend_from_slice(&access);
+    rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], seq)
+}
+
+fn push_len(out: &mut Vec<u8>, len: usize) {
+    if len < 0x80 {
+        out.push(len as u8);
+    } else if len < 0x100 {
+        out.extend_from_slice(&[0x81, len as u8]);
+    } else {
+        out.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]);
+    }
+}
+
+/// The EC-256 root → intermediate pair every verifier e2e test signs under.
+pub fn test_ca() -> akv_test_pki::Chain {
+    ChainBuilder::new(KeySpec::Ec256)
+        .build()
+        .expect("test CA chain")
+}
