@@ -13,6 +13,23 @@
 //! | [`name`] | `x509.subject` trusted identities with notation-go's exact DN semantics |
 //!
 //! All signature verification uses aws-lc-rs. Nothing here does I/O or panics on bad input.
+//!
+//! # Typical use
+//!
+//! Signer, before returning a signature to notation:
+//! 1. [`parse_bundle`] the Key Vault secret or `ca_certs` file (warn when
+//!    [`Bundle::had_private_key`]), then [`build_chain`] with the Key Vault certificate as the leaf;
+//! 2. [`matches_jwk`]: the leaf key is the vault key;
+//! 3. [`validate_code_signing_chain`] at the current time, failing on violations whose
+//!    [`Rule::enforced_by_notation`] is true and warning about the others;
+//! 4. [`verify_plugin_signature`] on the vault's signature, so a wrong PSS salt or a DER ECDSA
+//!    signature is caught here instead of as notation's "generated signature failed verification".
+//!
+//! Verifier: [`validate_code_signing_chain`] with `None` (structure only) before revocation checks,
+//! [`verify_signed_data`] for OCSP responses ([`Sha1::Allow`]) and CRLs ([`Sha1::Reject`]), and
+//! [`verify_x509_trusted_identities`] for `x509.subject:` identities. The table
+//! `tests/trusted_identity_cases.json` records notation-go's outcomes for those identities and can
+//! be replayed against notation itself.
 
 pub mod cert;
 pub mod chain;

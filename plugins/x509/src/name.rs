@@ -47,7 +47,7 @@ impl DistinguishedName {
 
     /// notation-go `IsSubsetDN`: every pair of `self` is in `other`. As in Go, an absent attribute
     /// counts as the empty value.
-    pub fn is_subset_of(&self, other: &DistinguishedName) -> bool {
+    fn is_subset_of(&self, other: &DistinguishedName) -> bool {
         self.attributes
             .iter()
             .all(|(t, v)| other.value_or_empty(t) == v.as_slice())
@@ -131,7 +131,8 @@ pub fn parse_distinguished_name(dn: &str) -> Result<DistinguishedName, NameError
     Ok(out)
 }
 
-/// Whether `identity` (an `x509.subject` value) is a subset of `subject`.
+/// notation-go `IsSubsetDN`: whether every attribute of `identity` (an `x509.subject` value) has the
+/// same value in `subject`; an attribute absent from `subject` counts as the empty value, as in Go.
 pub fn is_subset(identity: &DistinguishedName, subject: &DistinguishedName) -> bool {
     identity.is_subset_of(subject)
 }
@@ -389,8 +390,13 @@ fn go_string_value(atv: &AttributeTypeAndValue) -> Option<String> {
         Tag::Utf8String | Tag::PrintableString | Tag::Ia5String | Tag::NumericString => {
             std::str::from_utf8(value).ok().map(str::to_string)
         }
-        // Go keeps T61String bytes as they are; Latin-1 is the closest readable interpretation.
-        Tag::TeletexString => Some(value.iter().map(|&b| char::from(b)).collect()),
+        // Go keeps T61String bytes as they are: identical when they are UTF-8 (ASCII in practice);
+        // otherwise Latin-1 is the closest readable interpretation.
+        Tag::TeletexString => Some(
+            std::str::from_utf8(value)
+                .map(str::to_string)
+                .unwrap_or_else(|_| value.iter().map(|&b| char::from(b)).collect()),
+        ),
         Tag::BmpString => {
             let units: Vec<u16> = value
                 .chunks(2)

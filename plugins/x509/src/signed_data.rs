@@ -48,7 +48,7 @@ enum Scheme {
 }
 
 /// Whether `algorithm` is a SHA-1 based signature algorithm (for reporting, without verifying).
-pub fn is_sha1(algorithm: &AlgorithmIdentifierOwned) -> bool {
+pub(crate) fn is_sha1(algorithm: &AlgorithmIdentifierOwned) -> bool {
     algorithm.oid == SHA_1_WITH_RSA_ENCRYPTION || algorithm.oid == ECDSA_WITH_SHA_1
 }
 
@@ -81,6 +81,15 @@ pub fn verify_signed_data(
         algorithm: algorithm_name(algorithm),
         key: key.kind().to_string(),
     };
+    if let PublicKey::Rsa { modulus, .. } = &key {
+        let bits = modulus.len() * 8;
+        if !(2048..=8192).contains(&bits) {
+            return Err(SignatureError::UnsupportedAlgorithm(format!(
+                "{} with an RSA-{bits} signer key (2048 to 8192 bits are supported)",
+                algorithm_name(algorithm)
+            )));
+        }
+    }
     let verifier: &'static dyn lc::VerificationAlgorithm = match (scheme, &key) {
         (Scheme::Pkcs1(h), PublicKey::Rsa { .. }) => match h {
             Hash::Sha1 => &lc::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,

@@ -306,3 +306,40 @@ fn openssl_ca_and_leaf_chain() {
     assert_eq!(chain, [leaf, root]);
     assert_eq!(rules(&chain), []);
 }
+
+#[test]
+fn signature_algorithm_and_key_type_must_agree() {
+    let dir = Dir::new();
+    let rsa = self_signed(
+        &dir,
+        "rsa",
+        &["-newkey", "rsa:2048"],
+        &["-sha256"],
+        LEAF_EXT,
+    );
+    let ec = self_signed(
+        &dir,
+        "ec",
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
+        &["-sha256"],
+        LEAF_EXT,
+    );
+    assert!(matches!(
+        rsa.verify_signed_by(&ec, Sha1::Reject),
+        Err(SignatureError::WrongKeyType { .. })
+    ));
+    assert!(matches!(
+        ec.verify_signed_by(&rsa, Sha1::Reject),
+        Err(SignatureError::WrongKeyType { .. })
+    ));
+    let weak = self_signed(
+        &dir,
+        "weak",
+        &["-newkey", "rsa:1024"],
+        &["-sha256"],
+        LEAF_EXT,
+    );
+    assert!(
+        matches!(self_check(&weak, Sha1::Reject), Err(SignatureError::UnsupportedAlgorithm(m)) if m.contains("RSA-1024"))
+    );
+}
