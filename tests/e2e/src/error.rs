@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// Why a harness step failed.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` prints the same message as `Display`, so that `unwrap()` in a test shows what to do
+/// (e.g. "run `bash tests/provision.sh` first") and the commands' real output, not a struct dump.
+#[derive(thiserror::Error)]
 pub enum HarnessError {
     /// A real component (notation, oras, docker-registry) is not installed.
     #[error("{tool} not found (looked in {looked_in}); run `bash tests/provision.sh` first")]
@@ -83,6 +86,12 @@ pub enum HarnessError {
         /// The OS error.
         source: std::io::Error,
     },
+}
+
+impl std::fmt::Debug for HarnessError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 impl HarnessError {

@@ -65,8 +65,11 @@ pub fn run(mut command: Command, timeout: Duration) -> Result<Output> {
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
     let waited = wait_until(&mut child, Instant::now() + timeout);
-    let stdout = join(stdout);
-    let stderr = join(stderr);
+    // A grandchild that inherited the pipes could keep them open after the child is gone; give
+    // the readers a short grace period rather than blocking forever.
+    let grace = Instant::now() + Duration::from_secs(5);
+    let stdout = join(stdout, grace);
+    let stderr = join(stderr, grace);
     match waited {
         Ok(Some(status)) => Ok(Output {
             command: line,
@@ -114,9 +117,20 @@ fn drain(stream: Option<impl Read + Send + 'static>) -> Option<JoinHandle<Vec<u8
     })
 }
 
-fn join(handle: Option<JoinHandle<Vec<u8>>>) -> String {
+fn join(handle: Option<JoinHandle<Vec<u8>>>, deadline: Instant) -> String {
+    let Some(handle) = handle else {
+        return String::new();
+    };
+    while !handle.is_finished() {
+        if Instant::now() >= deadline {
+            // Detach the reader: the capture is lost, the test is not hung.
+            return "<output still open after the process exited; not captured>".into();
+        }
+        thread::sleep(Duration::from_millis(10));
+    }
     handle
-        .and_then(|handle| handle.join().ok())
+        .join()
+        .ok()
         .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
         .unwrap_or_default()
 }
