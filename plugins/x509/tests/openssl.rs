@@ -143,6 +143,15 @@ fn ecdsa_certificates_with_each_curve() {
         assert_eq!(self_check(&c, Sha1::Reject), Ok(()), "{curve}");
         assert_eq!(rules(&[c]), [], "{curve}");
     }
+    // Hash and curve need not pair up in certificate signatures (Go accepts any combination).
+    let mixed = self_signed(
+        &dir,
+        "mixed",
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-521"],
+        &["-sha256"],
+        LEAF_EXT,
+    );
+    assert_eq!(self_check(&mixed, Sha1::Reject), Ok(()));
 }
 
 #[test]
