@@ -194,3 +194,21 @@ fn write_config(dir: &TempDir, port: u16) -> Result<PathBuf> {
     fs::write(&path, config).map_err(HarnessError::io("write", &path))?;
     Ok(path)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_registry_answers_until_dropped() {
+        let registry = Registry::start().unwrap();
+        let port = registry.port();
+        assert!(probe_v2(port));
+        assert_eq!(registry.repository("a/b"), format!("localhost:{port}/a/b"));
+        drop(registry);
+        assert!(
+            !probe_v2(port),
+            "registry still answers on {port} after drop"
+        );
+    }
+}
