@@ -19,7 +19,7 @@
 use notation_akv_keyvault::{ObjectId, ObjectKind};
 use notation_akv_protocol::attributes::AKV_KEY_ID;
 use notation_akv_x509::Certificate;
-use notation_akv_x509::name::{DistinguishedName, parse_distinguished_name};
+use notation_akv_x509::name::{DistinguishedName, is_subset, parse_distinguished_name};
 use notation_akv_x509::signed_data::Sha1;
 
 use crate::config::value;
@@ -198,7 +198,7 @@ pub fn evaluate(
                         Err(e) => subject_error = Some(e.to_string()),
                     }
                 }
-                parsed_subject.as_ref().is_some_and(|s| dn.is_subset_of(s))
+                parsed_subject.as_ref().is_some_and(|s| is_subset(dn, s))
             }
             Identity::Sha256(fingerprint) => match pinned_position(chain, fingerprint) {
                 Ok(found) => found.is_some(),

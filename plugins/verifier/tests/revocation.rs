@@ -1,0 +1,405 @@
+//! `SIGNATURE_VERIFIER.REVOCATION_CHECK` through the built binary against real OCSP responders and
+//! CRL servers on 127.0.0.1 (`akv-test-responders`): verdicts, the reasons users read, timeouts,
+//! the disk cache across processes and the offline bundle with the network cut.
+
+mod common;
+
+use std::time::{Duration, SystemTime};
+
+use akv_test_responders::crl::{CrlBuilder, Entry, Reason};
+use akv_test_responders::http::{Faults, FileServer, unreachable_url};
+use akv_test_responders::ocsp::{OcspResponder, Status};
+use akv_test_responders::pki::{CertOptions, TestCa};
+use common::*;
+
+/// Servers on a runtime that outlives each `block_on`, so they answer while the plugin runs.
+struct World {
+    runtime: tokio::runtime::Runtime,
+}
+
+impl World {
+    fn new() -> World {
+        World {
+            runtime: tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap(),
+        }
+    }
+
+    fn ocsp(&self) -> OcspResponder {
+        self.runtime
+            .block_on(OcspResponder::start(&[], None))
+            .unwrap()
+    }
+
+    fn files(&self) -> FileServer {
+        self.runtime.block_on(FileServer::start(None)).unwrap()
+    }
+}
+
+/// root → intermediate → leaf, the leaf and intermediate answered by one OCSP responder.
+struct OcspChain {
+    root: TestCa,
+    intermediate: TestCa,
+    leaf: Vec<u8>,
+    leaf_serial: Vec<u8>,
+    responder: OcspResponder,
+}
+
+impl OcspChain {
+    fn new(world: &World) -> OcspChain {
+        let responder = world.ocsp();
+        let root = TestCa::root("revocation root").unwrap();
+        let intermediate = root
+            .intermediate(
+                "revocation intermediate",
+                &CertOptions::ocsp(responder.url()),
+            )
+            .unwrap();
+        let leaf = intermediate
+            .issue("revocation leaf", &CertOptions::ocsp(responder.url()))
+            .unwrap();
+        responder.add_ca(&root).unwrap();
+        responder.add_ca(&intermediate).unwrap();
+        responder.set_status(intermediate.serial(), Status::Good);
+        responder.set_status(&leaf.serial, Status::Good);
+        OcspChain {
+            leaf: leaf.der,
+            leaf_serial: leaf.serial,
+            root,
+            intermediate,
+            responder,
+        }
+    }
+
+    fn der(&self) -> Vec<Vec<u8>> {
+        vec![
+            self.leaf.clone(),
+            self.intermediate.der().to_vec(),
+            self.root.der().to_vec(),
+        ]
+    }
+
+    fn request(&self) -> Request {
+        Request::new(self.der()).capabilities(&[REVOCATION])
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}
+
+#[test]
+fn good_chain_passes_and_the_log_names_each_source() {
+    let world = World::new();
+    let chain = OcspChain::new(&world);
+    let sandbox = Sandbox::new();
+    let log = sandbox.log_path();
+    let run = sandbox.verify(
+        &chain
+            .request()
+            .config("log_file", log.to_str().unwrap())
+            .json(),
+    );
+    assert_eq!(run.result(REVOCATION), (true, String::new()));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.contains("revocation leaf"), "{text}");
+    assert!(
+        text.contains(&format!("OCSP {}", chain.responder.url())),
+        "{text}"
+    );
+    assert_eq!(
+        chain.responder.requests(),
+        2,
+        "one request per non-root certificate"
+    );
+}
+
+#[test]
+fn revoked_leaf_names_certificate_source_reason_and_time() {
+    let world = World::new();
+    let chain = OcspChain::new(&world);
+    chain.responder.set_status(
+        &chain.leaf_serial,
+        Status::Revoked {
+            time: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            reason: Some(Reason::KeyCompromise),
+        },
+    );
+    let run = Sandbox::new().verify(&chain.request().json());
+    let (success, reason) = run.result(REVOCATION);
+    assert!(!success);
+    for expected in [
+        "revoked:",
+        "revocation leaf",
+        &hex(&chain.leaf_serial).to_ascii_lowercase(),
+        "keyCompromise",
+        "2023-11-14T22:13:20Z",
+        &chain.responder.url(),
+    ] {
+        assert!(
+            reason
+                .to_ascii_lowercase()
+                .contains(&expected.to_ascii_lowercase()),
+            "missing {expected:?} in {reason}"
+        );
+    }
+    assert!(
+        !reason.contains("revocation intermediate"),
+        "only culprits: {reason}"
+    );
+}
+
+#[test]
+fn revoked_intermediate_by_crl() {
+    let world = World::new();
+    let files = world.files();
+    let crl_url = files.url("/root.crl");
+    let root = TestCa::root("crl root").unwrap();
+    let intermediate = root
+        .intermediate("crl intermediate", &CertOptions::crl(&crl_url))
+        .unwrap();
+    let leaf_crl = files.url("/intermediate.crl");
+    let leaf = intermediate
+        .issue("crl leaf", &CertOptions::crl(&leaf_crl))
+        .unwrap();
+    files.files.put(
+        "/root.crl",
+        CrlBuilder::default()
+            .revoke(Entry::new(
+                intermediate.serial(),
+                Some(Reason::CaCompromise),
+            ))
+            .sign(&root)
+            .unwrap(),
+    );
+    files.files.put(
+        "/intermediate.crl",
+        CrlBuilder::default().sign(&intermediate).unwrap(),
+    );
+    let run = Sandbox::new().verify(
+        &Request::new(vec![
+            leaf.der,
+            intermediate.der().to_vec(),
+            root.der().to_vec(),
+        ])
+        .capabilities(&[REVOCATION])
+        .json(),
+    );
+    let (success, reason) = run.result(REVOCATION);
+    assert!(!success);
+    assert!(reason.contains("crl intermediate"), "{reason}");
+    assert!(reason.contains("cACompromise"), "{reason}");
+    assert!(reason.contains(&crl_url), "{reason}");
+    assert!(!reason.contains("crl leaf"), "{reason}");
+}
+
+#[test]
+fn unknown_status_fails_with_the_responders_answer() {
+    let world = World::new();
+    let chain = OcspChain::new(&world);
+    chain
+        .responder
+        .set_status(&chain.leaf_serial, Status::Unknown);
+    let (success, reason) = Sandbox::new()
+        .verify(&chain.request().json())
+        .result(REVOCATION);
+    assert!(!success);
+    assert!(
+        reason.starts_with("revocation status is unknown"),
+        "{reason}"
+    );
+    assert!(reason.contains("status unknown"), "{reason}");
+}
+
+#[test]
+fn unreachable_responder_is_a_failed_result_not_an_exit_code() {
+    let root = TestCa::root("unreachable root").unwrap();
+    let url = unreachable_url("/ocsp").unwrap();
+    let intermediate = root
+        .intermediate("unreachable int", &CertOptions::default())
+        .unwrap();
+    let leaf = intermediate
+        .issue("unreachable leaf", &CertOptions::ocsp(&url))
+        .unwrap();
+    let run = Sandbox::new().verify(
+        &Request::new(vec![
+            leaf.der,
+            intermediate.der().to_vec(),
+            root.der().to_vec(),
+        ])
+        .capabilities(&[REVOCATION])
+        .json(),
+    );
+    let (success, reason) = run.result(REVOCATION);
+    assert!(!success);
+    assert!(reason.contains("cannot reach"), "{reason}");
+    assert!(reason.contains(&url), "{reason}");
+}
+
+#[test]
+fn slow_responder_hits_the_configured_timeout() {
+    let world = World::new();
+    let chain = OcspChain::new(&world);
+    chain.responder.server.set_faults(Faults {
+        delay: Some(Duration::from_secs(20)),
+        ..Faults::default()
+    });
+    let run = Sandbox::new().verify(&chain.request().config("ocsp_timeout", "300ms").json());
+    let (success, reason) = run.result(REVOCATION);
+    assert!(!success);
+    assert!(reason.contains("timed out after 0.3s"), "{reason}");
+    assert!(
+        run.elapsed < Duration::from_secs(5),
+        "took {:?}",
+        run.elapsed
+    );
+}
+
+#[test]
+fn the_cache_answers_after_a_restart_and_survives_corruption() {
+    let world = World::new();
+    let chain = OcspChain::new(&world);
+    let sandbox = Sandbox::new();
+    assert!(sandbox.verify(&chain.request().json()).result(REVOCATION).0);
+    let after_cold = chain.responder.requests();
+    assert_eq!(after_cold, 2);
+
+    // A new process: every answer comes from the cache.
+    assert!(sandbox.verify(&chain.request().json()).result(REVOCATION).0);
+    assert_eq!(
+        chain.responder.requests(),
+        after_cold,
+        "warm run used the network"
+    );
+
+    // Corrupt every cache file: the verifier neither trusts nor chokes on them.
+    let cache = sandbox.path().join("cache/notation-akv/revocation");
+    let mut corrupted = 0;
+    for entry in walk(&cache) {
+        std::fs::write(&entry, b"\x30\x03garbage").unwrap();
+        corrupted += 1;
+    }
+    assert!(
+        corrupted >= 2,
+        "expected cache files under {}",
+        cache.display()
+    );
+    assert!(sandbox.verify(&chain.request().json()).result(REVOCATION).0);
+    assert_eq!(
+        chain.responder.requests(),
+        after_cold + 2,
+        "refetched once each"
+    );
+
+    // The cache can be switched off.
+    assert!(
+        sandbox
+            .verify(&chain.request().config("cache", "false").json())
+            .result(REVOCATION)
+            .0
+    );
+    assert_eq!(chain.responder.requests(), after_cold + 4);
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[test]
+fn offline_bundle_answers_with_the_network_cut() {
+    let root = TestCa::root("bundle root").unwrap();
+    let dead_root_crl = unreachable_url("/root.crl").unwrap();
+    let dead_int_crl = unreachable_url("/int.crl").unwrap();
+    let intermediate = root
+        .intermediate("bundle intermediate", &CertOptions::crl(&dead_root_crl))
+        .unwrap();
+    let leaf = intermediate
+        .issue("bundle leaf", &CertOptions::crl(&dead_int_crl))
+        .unwrap();
+    let chain = vec![
+        leaf.der.clone(),
+        intermediate.der().to_vec(),
+        root.der().to_vec(),
+    ];
+    let sandbox = Sandbox::new();
+    let bundle = sandbox.path().join("bundle");
+    std::fs::create_dir_all(&bundle).unwrap();
+    std::fs::write(
+        bundle.join("root.crl"),
+        CrlBuilder::default().sign(&root).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(
+        bundle.join("intermediate.crl"),
+        CrlBuilder::default().sign(&intermediate).unwrap(),
+    )
+    .unwrap();
+
+    let offline = |request: Request| {
+        request
+            .capabilities(&[REVOCATION])
+            .config("offline_bundle", bundle.to_str().unwrap())
+            .config("offline_mode", "only")
+    };
+    let run = sandbox.verify(&offline(Request::new(chain.clone())).json());
+    assert_eq!(run.result(REVOCATION), (true, String::new()));
+
+    // Without the bundle the same chain cannot be checked.
+    let (success, reason) = sandbox
+        .verify(
+            &Request::new(chain.clone())
+                .capabilities(&[REVOCATION])
+                .json(),
+        )
+        .result(REVOCATION);
+    assert!(!success);
+    assert!(reason.contains("cannot reach"), "{reason}");
+
+    // A revocation in the bundle is honoured.
+    std::fs::write(
+        bundle.join("intermediate.crl"),
+        CrlBuilder {
+            number: 2,
+            ..CrlBuilder::default()
+        }
+        .revoke(Entry::new(&leaf.serial, Some(Reason::Superseded)))
+        .sign(&intermediate)
+        .unwrap(),
+    )
+    .unwrap();
+    let (success, reason) = sandbox
+        .verify(&offline(Request::new(chain)).json())
+        .result(REVOCATION);
+    assert!(!success);
+    assert!(reason.contains("superseded"), "{reason}");
+    assert!(reason.contains("offline bundle"), "{reason}");
+}
+
+#[test]
+fn a_missing_offline_bundle_is_reported() {
+    let chain = akv_test_pki::ChainBuilder::new(akv_test_pki::KeySpec::Ec256)
+        .build()
+        .unwrap();
+    let (success, reason) = Sandbox::new()
+        .verify(
+            &Request::new(chain.der_chain())
+                .capabilities(&[REVOCATION])
+                .config("offline_bundle", "/nonexistent/bundle")
+                .json(),
+        )
+        .result(REVOCATION);
+    assert!(!success);
+    assert!(reason.contains("/nonexistent/bundle"), "{reason}");
+}
