@@ -132,9 +132,16 @@ pub(crate) fn jwk(key: &TestKey, kid: &str) -> Option<Value> {
     }
 }
 
+/// SHA-1 of a certificate (thumbprint).
+pub(crate) fn sha1(cert_der: &[u8]) -> Vec<u8> {
+    digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, cert_der)
+        .as_ref()
+        .to_vec()
+}
+
 /// Base64url SHA-1 of a certificate (AKV's `x5t`).
 pub(crate) fn x5t(cert_der: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, cert_der))
+    URL_SAFE_NO_PAD.encode(sha1(cert_der))
 }
 
 /// The PKCS#1 `RSAPublicKey` inside a certificate, if it holds an RSA key.

@@ -324,7 +324,13 @@ fn check_certificate_assertion(
     else {
         return Err(invalid("The assertion could not be decoded."));
     };
-    if header["alg"] != "RS256" || header["x5t"] != crate::crypto::x5t(cert_der).as_str() {
+    // azure_identity 1.0 sends x5t as padded standard base64; RFC 7515 says base64url. Take both.
+    let thumbprint = crate::crypto::sha1(cert_der);
+    let x5t = header["x5t"].as_str().unwrap_or_default();
+    let x5t_matches = URL_SAFE_NO_PAD.decode(x5t.trim_end_matches('=')).ok()
+        == Some(thumbprint.clone())
+        || base64::engine::general_purpose::STANDARD.decode(x5t).ok() == Some(thumbprint);
+    if header["alg"] != "RS256" || !x5t_matches {
         return Err(invalid(
             "The certificate with the presented thumbprint is not registered on the application.",
         ));
