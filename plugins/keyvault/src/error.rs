@@ -177,8 +177,9 @@ impl VaultError {
             VaultError::Credential { message } => (
                 ErrorCode::AccessDenied,
                 format!(
-                    "could not authenticate to Azure Key Vault: {message}. \
-                     Choose a credential with credential_type=… (see `notation-akv --help`)"
+                    "could not authenticate to Azure Key Vault: {}. \
+                     Choose a credential with credential_type=… (see `notation-akv --help`)",
+                    message.trim_end_matches('.')
                 ),
                 None,
             ),
@@ -189,7 +190,7 @@ impl VaultError {
             } => (
                 ErrorCode::Generic,
                 format!(
-                    "could not reach Azure Key Vault to {} {target} ({attempts} attempts): {message}",
+                    "the connection to Azure Key Vault failed while trying to {} {target} ({attempts} attempts): {message}",
                     target.operation.verb()
                 ),
                 None,

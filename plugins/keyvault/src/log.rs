@@ -34,7 +34,8 @@ pub struct Exchange<'a> {
     pub status: Option<u16>,
     pub duration: Duration,
     pub request_id: Option<&'a str>,
-    /// The request carried no token: the SDK's first call that asks for the auth challenge.
+    /// The request carried no bearer token: the SDK's first vault call, which fetches the auth
+    /// challenge, or a token-endpoint call.
     pub unauthenticated: bool,
 }
 
@@ -92,7 +93,7 @@ impl RequestLog {
             line.push_str(&format!(" x-ms-request-id={}", sanitize(id)));
         }
         if e.unauthenticated {
-            line.push_str(" auth=challenge");
+            line.push_str(" auth=none");
         }
         self.write(&line);
     }

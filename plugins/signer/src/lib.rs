@@ -1,16 +1,79 @@
 //! `notation-akv`: the Notation signing plugin for Azure Key Vault (plugin name `akv`).
 //!
 //! The binary is a thin shell over [`Signer`], which implements the protocol crate's
-//! [`Plugin`](notation_akv_protocol::Plugin) trait.
+//! [`Plugin`](notation_akv_protocol::Plugin) trait with `SIGNATURE_GENERATOR.RAW`: notation builds
+//! the JWS/COSE envelope (and timestamps it); the plugin describes the key and signs digests.
+//!
+//! - [`config`]: plugin config keys (azure-kv's plus ours) and their environment variables;
+//! - [`session`]: per-command setup (id, log, vault client, cache, runtime);
+//! - [`material`]: key spec + chain + pinned key version, from the cache or the vault, checked
+//!   against the Notary Project certificate rules;
+//! - [`sign`]: hashing, vault signing and local verification;
+//! - [`error`]: failures → protocol codes.
+//!
+//! Vault round trips per `notation sign`: cold ≤ 2 (chain source + sign), warm 1 (sign), plus
+//! token acquisition; `get-plugin-metadata` touches neither network nor disk.
 
-use notation_akv_protocol::{Capability, GetMetadataRequest, GetMetadataResponse, Plugin};
+pub mod config;
+pub mod error;
+pub mod material;
+pub mod session;
+pub mod sign;
+
+use error::SignError;
+use notation_akv_protocol::{
+    Capability, DescribeKeyRequest, DescribeKeyResponse, GenerateSignatureRequest,
+    GenerateSignatureResponse, GetMetadataRequest, GetMetadataResponse, Plugin, PluginError,
+};
+use session::{Env, Session, block_on};
+use std::sync::{Arc, OnceLock};
 
 /// The plugin name: notation requires it to equal the executable's `notation-` suffix.
 pub const PLUGIN_NAME: &str = "akv";
 
 /// The signing plugin.
-#[derive(Debug, Default)]
-pub struct Signer;
+pub struct Signer {
+    env: Arc<Env>,
+    help: OnceLock<String>,
+}
+
+impl std::fmt::Debug for Signer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Signer").finish_non_exhaustive()
+    }
+}
+
+impl Default for Signer {
+    fn default() -> Self {
+        Signer::with_env(Arc::new(notation_akv_keyvault::settings::process_env))
+    }
+}
+
+impl Signer {
+    /// A signer reading environment variables through `env` (tests inject a fixed map).
+    pub fn with_env(env: Arc<Env>) -> Signer {
+        Signer {
+            env,
+            help: OnceLock::new(),
+        }
+    }
+
+    fn run<T>(
+        &self,
+        command: &'static str,
+        key_id: &str,
+        plugin_config: &std::collections::BTreeMap<String, String>,
+        work: impl AsyncFnOnce(&Session) -> Result<T, SignError>,
+    ) -> Result<T, PluginError> {
+        let result = (|| {
+            let session = Session::open(command, key_id, plugin_config, self.env.as_ref())?;
+            let result = block_on(work(&session))?;
+            session.finish(&result);
+            result
+        })();
+        result.map_err(PluginError::from)
+    }
+}
 
 impl Plugin for Signer {
     fn metadata(&self, _request: &GetMetadataRequest) -> GetMetadataResponse {
@@ -20,6 +83,40 @@ impl Plugin for Signer {
             env!("CARGO_PKG_VERSION"),
             "https://github.com/notation-akv/notation-akv",
             vec![Capability::SignatureGeneratorRaw],
+        )
+    }
+
+    fn help(&self) -> &str {
+        self.help.get_or_init(config::help_text)
+    }
+
+    fn describe_key(
+        &self,
+        request: DescribeKeyRequest,
+    ) -> Result<DescribeKeyResponse, PluginError> {
+        self.run(
+            "describe-key",
+            &request.key_id,
+            &request.plugin_config,
+            async |session| {
+                let (material, _, _) = session.material().await?;
+                Ok(DescribeKeyResponse {
+                    key_id: request.key_id.clone(),
+                    key_spec: material.key_spec,
+                })
+            },
+        )
+    }
+
+    fn generate_signature(
+        &self,
+        request: GenerateSignatureRequest,
+    ) -> Result<GenerateSignatureResponse, PluginError> {
+        self.run(
+            "generate-signature",
+            &request.key_id,
+            &request.plugin_config,
+            async |session| sign::generate_signature(session, &request).await,
         )
     }
 }

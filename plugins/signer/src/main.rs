@@ -1,5 +1,5 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    notation_akv_protocol::runner::main(&notation_akv::Signer)
+    notation_akv_protocol::runner::main(&notation_akv::Signer::default())
 }

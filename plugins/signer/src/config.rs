@@ -1,0 +1,154 @@
+//! The signer's configuration: azure-kv's keys unchanged, plus ours.
+//!
+//! | key | env | meaning |
+//! |---|---|---|
+//! | `self_signed` | `NOTATION_AKV_SELF_SIGNED` | `true`: the vault certificate is its own root; the chain is the leaf alone (needs certificates/get, not secrets/get) |
+//! | `ca_certs` | `NOTATION_AKV_CA_CERTS` | PEM/DER bundle with the issuers (any order); for a `/keys/` id also the leaf |
+//! | `credential_type`, `client_id`, `tenant_id`, `authority_host`, `timeout`, `cache`, `cache_ttl`, `cache_dir`, `log_file` | `NOTATION_AKV_<KEY>` | see [`notation_akv_keyvault::settings::KEYS`] |
+//!
+//! Without `self_signed` or `ca_certs` the chain comes from the certificate's secret (PEM or
+//! PKCS#12), as in azure-kv. An unknown key or a bad value is a `VALIDATION_ERROR` that names the
+//! valid keys.
+
+use notation_akv_keyvault::settings::{ConfigReader, KEYS, SettingsError, VaultSettings};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// The keys only the signer reads.
+pub const SIGNER_KEYS: &[(&str, &str)] = &[
+    (
+        "self_signed",
+        "true | false: the certificate is self-signed; the chain is the leaf alone (default: false)",
+    ),
+    (
+        "ca_certs",
+        "path of a PEM or DER bundle with the issuing CAs, any order (for a /keys/ id: with the leaf certificate too)",
+    ),
+];
+
+/// Where the certificate chain comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChainSource {
+    /// The certificate's secret (full chain), like azure-kv's default.
+    Secret,
+    /// The vault certificate (or, for a key id, the bundle's leaf) plus this bundle.
+    CaCerts(PathBuf),
+    /// The vault certificate alone.
+    SelfSigned,
+}
+
+/// Everything a command needs from `pluginConfig` and the environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignerConfig {
+    pub vault: VaultSettings,
+    pub chain: ChainSource,
+}
+
+/// Every valid key, signer keys first.
+pub fn valid_keys() -> Vec<&'static str> {
+    SIGNER_KEYS
+        .iter()
+        .chain(KEYS.iter())
+        .map(|(k, _)| *k)
+        .collect()
+}
+
+impl SignerConfig {
+    pub fn read(
+        config: &BTreeMap<String, String>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<SignerConfig, SettingsError> {
+        let reader = ConfigReader::new(config, env);
+        reader.reject_unknown(&valid_keys())?;
+        let self_signed = reader.bool("self_signed", false)?;
+        let ca_certs = reader.string("ca_certs")?;
+        let chain = match (self_signed, ca_certs) {
+            (true, Some(_)) => {
+                return Err(SettingsError(
+                    "self_signed=true and ca_certs are both set; a self-signed certificate has no CA \
+                     bundle: remove one of them"
+                        .into(),
+                ));
+            }
+            (true, None) => ChainSource::SelfSigned,
+            (false, Some(path)) => ChainSource::CaCerts(PathBuf::from(path)),
+            (false, None) => ChainSource::Secret,
+        };
+        Ok(SignerConfig {
+            vault: VaultSettings::read(&reader)?,
+            chain,
+        })
+    }
+}
+
+/// The configuration reference printed by `notation-akv --help`.
+pub fn help_text() -> String {
+    let mut text = String::from(
+        "Usage with notation:\n  notation sign <ref> --plugin akv --id https://<vault>.vault.azure.net/certificates/<name>[/<version>] \\\n      [--plugin-config key=value]...\n\nPlugin config keys (environment variable NOTATION_AKV_<KEY> works too; the plugin config wins):\n",
+    );
+    for (key, description) in SIGNER_KEYS.iter().chain(KEYS.iter()) {
+        text.push_str(&format!("  {key:<16} {description}\n"));
+    }
+    text.push_str(
+        "\nCredentials (credential_type=default tries in this order): environment (AZURE_TENANT_ID, AZURE_CLIENT_ID,\n\
+         AZURE_CLIENT_SECRET), workloadid (AZURE_FEDERATED_TOKEN_FILE), azurepipelines (AZURESUBSCRIPTION_*,\n\
+         SYSTEM_ACCESSTOKEN), managedid (client_id picks a user-assigned identity), azurecli.\n\
+         \nPermissions: keys/sign always; plus secrets/get (default chain source) or certificates/get\n\
+         (self_signed / ca_certs); a /keys/ id needs keys/get instead. RBAC: Key Vault Crypto User, plus\n\
+         Key Vault Secrets User or Key Vault Certificate User.\n",
+    );
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(pairs: &[(&str, &str)]) -> Result<SignerConfig, SettingsError> {
+        let config: BTreeMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        SignerConfig::read(&config, &|_: &str| None)
+    }
+
+    #[test]
+    fn azure_kv_keys_choose_the_chain_source() {
+        assert_eq!(read(&[]).unwrap().chain, ChainSource::Secret);
+        assert_eq!(
+            read(&[("self_signed", "true")]).unwrap().chain,
+            ChainSource::SelfSigned
+        );
+        assert_eq!(
+            read(&[("self_signed", "false"), ("ca_certs", "/b.pem")])
+                .unwrap()
+                .chain,
+            ChainSource::CaCerts(PathBuf::from("/b.pem"))
+        );
+        assert!(read(&[("credential_type", "azurecli")]).is_ok());
+    }
+
+    #[test]
+    fn conflicting_and_unknown_keys_are_rejected() {
+        let err = read(&[("self_signed", "true"), ("ca_certs", "/b.pem")])
+            .unwrap_err()
+            .0;
+        assert!(err.contains("remove one of them"), "{err}");
+        let err = read(&[("selfsigned", "true")]).unwrap_err().0;
+        assert!(err.starts_with("unknown plugin config key(s) selfsigned; valid keys: self_signed, ca_certs, credential_type"), "{err}");
+        assert!(err.contains("log_file"), "{err}");
+        let err = read(&[("self_signed", "yes please")]).unwrap_err().0;
+        assert!(
+            err.contains("self_signed") && err.contains("true or false"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn help_documents_every_key() {
+        let help = help_text();
+        for key in valid_keys() {
+            assert!(help.contains(key), "{key} missing from --help");
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! The signer's failures and their protocol codes.
+
+use notation_akv_keyvault::VaultError;
+use notation_akv_keyvault::id::IdError;
+use notation_akv_keyvault::settings::SettingsError;
+use notation_akv_protocol::{ErrorCode, PluginError};
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// Bad plugin config (unknown key, bad value, conflicting keys).
+    #[error("{0}")]
+    Config(#[from] SettingsError),
+    #[error("{0}")]
+    Id(#[from] IdError),
+    /// The request contradicts itself or the key (hash vs key spec, key spec changed).
+    #[error("{0}")]
+    Request(String),
+    #[error(transparent)]
+    Vault(Box<VaultError>),
+    /// The certificate material is unusable (bundle unreadable, chain broken, rules violated,
+    /// certificate not for this key). Always says what to fix.
+    #[error("{0}")]
+    Certificate(String),
+    /// The vault's signature does not verify with the leaf certificate.
+    #[error("{0}")]
+    Verification(String),
+    /// The runtime or HTTP client could not start.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<VaultError> for SignError {
+    fn from(error: VaultError) -> SignError {
+        SignError::Vault(Box::new(error))
+    }
+}
+
+impl From<SignError> for PluginError {
+    fn from(error: SignError) -> PluginError {
+        match error {
+            SignError::Vault(e) => e.to_plugin_error(),
+            SignError::Config(_)
+            | SignError::Id(_)
+            | SignError::Request(_)
+            | SignError::Certificate(_) => PluginError::validation(error.to_string()),
+            SignError::Verification(_) | SignError::Internal(_) => {
+                PluginError::new(ErrorCode::Generic, error.to_string())
+            }
+        }
+    }
+}

@@ -1,0 +1,354 @@
+//! Signing material: the key to sign with, its key spec and the certificate chain.
+//!
+//! Resolution is the expensive part of a command (vault round trips), so its result is cached on
+//! disk (public data only) and reused by generate-signature right after describe-key, and by
+//! later signatures. Sources:
+//!
+//! | id | chain source | vault calls (cold) | chain |
+//! |---|---|---|---|
+//! | certificates | secret (default) | secrets/get (certificates/get only if the secret has no `kid`) | the secret's PEM or PKCS#12 |
+//! | certificates | `ca_certs` | certificates/get | vault leaf + bundle |
+//! | certificates | `self_signed` | certificates/get | vault leaf |
+//! | keys | `ca_certs` (required) | keys/get | bundle, whose leaf must hold the vault key |
+//!
+//! The key version is pinned: from the certificate's (or secret's) `kid`, so key and certificate
+//! always match, or from the key's own `kid`. Whatever the source (cache included), the chain is
+//! checked against the Notary Project rules at the current time before it is used.
+
+use crate::config::ChainSource;
+use crate::error::SignError;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use notation_akv_keyvault::cache::{Cache, CacheKey};
+use notation_akv_keyvault::id::{ObjectId, ObjectKind, parts_of};
+use notation_akv_keyvault::{PublicKey, RequestLog, SecretInfo, VaultClient};
+use notation_akv_protocol::KeySpec;
+use notation_akv_x509::{Certificate, Jwk, build_chain, key_spec, matches_jwk, parse_bundle};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::time::SystemTime;
+
+/// What signing needs; everything in it is public.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Material {
+    pub key_spec: KeySpec,
+    pub key_name: String,
+    pub key_version: String,
+    /// DER certificates as standard base64, leaf first.
+    pub chain: Vec<String>,
+}
+
+impl Material {
+    pub fn chain_der(&self) -> Result<Vec<Vec<u8>>, SignError> {
+        self.chain
+            .iter()
+            .map(|c| {
+                STANDARD
+                    .decode(c)
+                    .map_err(|e| SignError::Certificate(format!("cached chain is not base64: {e}")))
+            })
+            .collect()
+    }
+
+    pub fn certificates(&self) -> Result<Vec<Certificate>, SignError> {
+        self.chain_der()?
+            .iter()
+            .map(|der| {
+                Certificate::from_der(der).map_err(|e| SignError::Certificate(e.to_string()))
+            })
+            .collect()
+    }
+}
+
+/// The inputs of one resolution.
+pub struct Resolver<'a> {
+    pub id: &'a ObjectId,
+    pub source: &'a ChainSource,
+    pub vault: &'a VaultClient,
+    pub cache: Option<&'a Cache>,
+    pub log: &'a RequestLog,
+}
+
+/// Where resolved material came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    Cache,
+    Vault,
+}
+
+impl Resolver<'_> {
+    /// The cache entry's key; a `ca_certs` bundle contributes its digest, so editing the bundle
+    /// invalidates entries built from it.
+    pub fn cache_key(&self, bundle: Option<&[u8]>) -> CacheKey {
+        let variant = match self.source {
+            ChainSource::Secret => "secret".to_string(),
+            ChainSource::SelfSigned => "self_signed".to_string(),
+            ChainSource::CaCerts(_) => {
+                let digest = Sha256::digest(bundle.unwrap_or_default());
+                let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+                format!("ca_certs:{hex}")
+            }
+        };
+        CacheKey {
+            vault: self.id.vault(),
+            collection: self.id.kind().collection().to_string(),
+            name: self.id.name().to_string(),
+            version: self.id.version().map(str::to_string),
+            variant,
+        }
+    }
+
+    /// Cached material if there is valid material, else from the vault (and then cached).
+    pub async fn resolve(&self) -> Result<(Material, Origin, CacheKey), SignError> {
+        let bundle = match self.source {
+            ChainSource::CaCerts(path) => Some(std::fs::read(path).map_err(|e| {
+                SignError::Certificate(format!("cannot read ca_certs {}: {e}", path.display()))
+            })?),
+            _ => None,
+        };
+        let key = self.cache_key(bundle.as_deref());
+        if let Some(material) = self.cache.and_then(|c| c.get::<Material>(&key)) {
+            check_chain(&material.certificates()?, material.key_spec)?;
+            return Ok((material, Origin::Cache, key));
+        }
+        let material = self.fetch(bundle.as_deref()).await?;
+        check_chain(&material.certificates()?, material.key_spec)?;
+        if let Some(cache) = self.cache {
+            cache.put(&key, &material);
+        }
+        Ok((material, Origin::Vault, key))
+    }
+
+    async fn fetch(&self, bundle: Option<&[u8]>) -> Result<Material, SignError> {
+        let id = self.id;
+        match (id.kind(), self.source) {
+            (ObjectKind::Key, ChainSource::CaCerts(path)) => {
+                let bundle = parse_bundle(bundle.unwrap_or_default()).map_err(|e| {
+                    SignError::Certificate(format!("ca_certs {}: {e}", path.display()))
+                })?;
+                let chain = build_chain(bundle.certificates, None)
+                    .map_err(|e| SignError::Certificate(format!("ca_certs {}: {e}", path.display())))?;
+                let key = self.vault.get_key(id.name(), id.version()).await?;
+                let leaf = &chain[0];
+                if !matches_jwk(leaf.public_key(), &jwk(&key.key)).map_err(|e| {
+                    SignError::Certificate(format!("leaf certificate {}: {e}", leaf.reference()))
+                })? {
+                    return Err(SignError::Certificate(format!(
+                        "the leaf certificate {} in ca_certs does not hold the public key of vault key {}; \
+                         put the certificate issued for that key first in the bundle (or use the key's certificate id)",
+                        leaf.reference(),
+                        key.kid
+                    )));
+                }
+                material(&chain, &key.kid, id)
+            }
+            (ObjectKind::Key, _) => Err(SignError::Certificate(
+                "a /keys/ id has no certificate in the vault: give the certificate chain (leaf and CAs, any order) \
+                 with ca_certs=<bundle.pem>, or use the /certificates/ id of a vault certificate"
+                    .into(),
+            )),
+            (ObjectKind::Certificate, ChainSource::Secret) => {
+                let secret = self.vault.get_secret(id.name(), id.version()).await?;
+                let certificates = self.secret_certificates(&secret)?;
+                let (chain, kid) = match &secret.kid {
+                    Some(kid) => (
+                        build_chain(certificates, None).map_err(|e| self.secret_chain_error(e))?,
+                        kid.clone(),
+                    ),
+                    None => {
+                        // A secret that is not AKV-managed names no key: ask the certificate.
+                        let cert = self.vault.get_certificate(id.name(), id.version()).await?;
+                        let leaf = leaf_of(&cert.der)?;
+                        let kid = cert.kid.ok_or_else(|| {
+                            SignError::Certificate(format!("certificate {} has no kid", id.name()))
+                        })?;
+                        (
+                            build_chain(certificates, Some(&leaf))
+                                .map_err(|e| self.secret_chain_error(e))?,
+                            kid,
+                        )
+                    }
+                };
+                material(&chain, &kid, id)
+            }
+            (ObjectKind::Certificate, source) => {
+                let cert = self.vault.get_certificate(id.name(), id.version()).await?;
+                let leaf = leaf_of(&cert.der)?;
+                let kid = cert.kid.clone().ok_or_else(|| {
+                    SignError::Certificate(format!("certificate {} has no kid", id.name()))
+                })?;
+                let chain = match source {
+                    ChainSource::SelfSigned => {
+                        if !leaf.is_self_issued() {
+                            return Err(SignError::Certificate(format!(
+                                "self_signed=true, but certificate {} was issued by \"{}\": remove self_signed and \
+                                 give the issuers with ca_certs=<bundle.pem> (or let the plugin read the chain from the secret)",
+                                leaf.reference(),
+                                leaf.issuer()
+                            )));
+                        }
+                        vec![leaf]
+                    }
+                    ChainSource::CaCerts(path) => {
+                        let bundle = parse_bundle(bundle.unwrap_or_default()).map_err(|e| {
+                            SignError::Certificate(format!("ca_certs {}: {e}", path.display()))
+                        })?;
+                        build_chain(bundle.certificates, Some(&leaf)).map_err(|e| {
+                            SignError::Certificate(format!("ca_certs {}: {e}", path.display()))
+                        })?
+                    }
+                    ChainSource::Secret => unreachable!("handled above"),
+                };
+                material(&chain, &kid, id)
+            }
+        }
+    }
+
+    /// Certificates from a secret value; a private key in it is discarded, never kept or logged.
+    fn secret_certificates(&self, secret: &SecretInfo) -> Result<Vec<Certificate>, SignError> {
+        let name = self.id.name();
+        let content_type = secret.content_type.as_deref().unwrap_or("");
+        let (certificates, had_key) = match content_type {
+            "application/x-pkcs12" => pkcs12_certificates(secret.value.as_str())
+                .map_err(|e| SignError::Certificate(format!("secret {name}: {e}")))?,
+            "application/x-pem-file" | "" => {
+                let bundle = parse_bundle(secret.value.as_bytes())
+                    .map_err(|e| SignError::Certificate(format!("secret {name}: {e}")))?;
+                (bundle.certificates, bundle.had_private_key)
+            }
+            other => {
+                return Err(SignError::Certificate(format!(
+                    "secret {name} has content type {other:?}; only application/x-pem-file and \
+                     application/x-pkcs12 hold certificate chains. Use ca_certs=<bundle.pem> or self_signed=true instead"
+                )));
+            }
+        };
+        if had_key {
+            self.log.note(&format!(
+                "WARNING: the secret of certificate {name} contains its private key, so the key is exportable \
+                 (policy key_props.exportable=true). The plugin discarded it; consider a non-exportable policy"
+            ));
+        }
+        Ok(certificates)
+    }
+
+    fn secret_chain_error(&self, e: notation_akv_x509::ChainError) -> SignError {
+        SignError::Certificate(format!(
+            "the chain in the secret of certificate {} is not usable: {e}. If the vault holds only the leaf, \
+             give the issuers with ca_certs=<bundle.pem> (or self_signed=true for a self-signed certificate)",
+            self.id.name()
+        ))
+    }
+}
+
+fn leaf_of(der: &[u8]) -> Result<Certificate, SignError> {
+    Certificate::from_der(der)
+        .map_err(|e| SignError::Certificate(format!("the vault's certificate (cer): {e}")))
+}
+
+fn material(chain: &[Certificate], kid: &str, id: &ObjectId) -> Result<Material, SignError> {
+    let (collection, key_name, version) = parts_of(kid).ok_or_else(|| {
+        SignError::Certificate(format!("the vault returned a malformed key id {kid:?}"))
+    })?;
+    let Some(key_version) = version.filter(|_| collection == "keys") else {
+        return Err(SignError::Certificate(format!(
+            "the vault returned key id {kid:?} without a key version"
+        )));
+    };
+    if id.kind() == ObjectKind::Key && id.version().is_some_and(|v| v != key_version) {
+        return Err(SignError::Certificate(format!(
+            "asked for key version {} but the vault returned {kid}",
+            id.version().unwrap_or_default()
+        )));
+    }
+    let leaf = chain
+        .first()
+        .ok_or_else(|| SignError::Certificate("the certificate chain is empty".into()))?;
+    let key_spec = key_spec(leaf.public_key()).map_err(|e| {
+        SignError::Certificate(format!("leaf certificate {}: {e}", leaf.reference()))
+    })?;
+    Ok(Material {
+        key_spec,
+        key_name,
+        key_version,
+        chain: chain.iter().map(|c| STANDARD.encode(c.der())).collect(),
+    })
+}
+
+/// Checks the chain against the Notary Project rules now, reporting every violation with its
+/// rule id and fix.
+pub fn check_chain(chain: &[Certificate], spec: KeySpec) -> Result<(), SignError> {
+    let violations = notation_akv_x509::validate_code_signing_chain(chain, Some(SystemTime::now()));
+    if !violations.is_empty() {
+        let list: Vec<String> = violations.iter().map(|v| v.to_string()).collect();
+        return Err(SignError::Certificate(format!(
+            "the certificate chain does not meet the Notary Project requirements, so notation would reject \
+             the signature: {}",
+            list.join("; ")
+        )));
+    }
+    let leaf_spec = chain
+        .first()
+        .map(|leaf| key_spec(leaf.public_key()))
+        .transpose()
+        .map_err(|e| SignError::Certificate(e.to_string()))?;
+    if leaf_spec != Some(spec) {
+        return Err(SignError::Certificate(
+            "cached key spec does not match the leaf certificate".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Certificates in a base64 PKCS#12 with the empty password, and whether it held a private key
+/// (which is dropped here).
+fn pkcs12_certificates(value: &str) -> Result<(Vec<Certificate>, bool), String> {
+    let der = STANDARD
+        .decode(value.trim())
+        .map_err(|e| format!("the PKCS#12 value is not base64: {e}"))?;
+    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(&der, "")
+        .map_err(|e| format!("cannot read the PKCS#12 with an empty password: {e}"))?;
+    let had_key = !archive.keys.is_empty();
+    let certificates = archive
+        .certs
+        .iter()
+        .map(|bag| Certificate::from_der(bag.cert.as_der()).map_err(|e| e.to_string()))
+        .collect::<Result<Vec<_>, _>>()?;
+    drop(archive);
+    if certificates.is_empty() {
+        return Err("the PKCS#12 holds no certificate".into());
+    }
+    Ok((certificates, had_key))
+}
+
+/// The vault key in the x509 crate's JWK form.
+fn jwk(key: &PublicKey) -> Jwk {
+    let b64 = |b: &[u8]| Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b));
+    match key {
+        PublicKey::Rsa { n, e } => Jwk {
+            kty: "RSA".into(),
+            n: b64(n),
+            e: b64(e),
+            ..Default::default()
+        },
+        PublicKey::Ec { curve, x, y } => Jwk {
+            kty: "EC".into(),
+            crv: Some(
+                match curve {
+                    notation_akv_keyvault::Curve::P256 => "P-256",
+                    notation_akv_keyvault::Curve::P384 => "P-384",
+                    notation_akv_keyvault::Curve::P521 => "P-521",
+                    notation_akv_keyvault::Curve::Other(c) => c.as_str(),
+                }
+                .to_string(),
+            ),
+            x: b64(x),
+            y: b64(y),
+            ..Default::default()
+        },
+        PublicKey::Unsupported(kty) => Jwk {
+            kty: kty.clone(),
+            ..Default::default()
+        },
+    }
+}

@@ -1,0 +1,602 @@
+//! The `notation-akv` binary against the test vault, speaking the plugin protocol directly:
+//! every command, chain source, fault and cache behaviour, without notation in the loop (the
+//! notation e2e suite is tests/e2e/tests/signer*.rs).
+
+use akv_test_pki::{BundleOrder, KeySpec};
+use akv_test_vault::fixtures::names;
+use akv_test_vault::{
+    CertificateOptions, CredentialKind, Fault, FaultAction, Fixtures, RouteKind, TestVault,
+};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use notation_akv_protocol::SigningAlgorithm;
+use serde_json::{Value, json};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+struct Shared {
+    vault: TestVault,
+    fixtures: Fixtures,
+}
+
+fn shared() -> &'static Shared {
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        let vault = TestVault::start().expect("test vault starts");
+        let fixtures = vault.load_fixtures().expect("fixtures load");
+        Shared { vault, fixtures }
+    })
+}
+
+/// One isolated plugin environment (own HOME, cache and log).
+struct Plugin {
+    home: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+struct Outcome {
+    code: i32,
+    stdout: Value,
+    stderr: Value,
+}
+
+impl Plugin {
+    fn new() -> Plugin {
+        let home = tempfile::tempdir().unwrap();
+        let mut env = shared().vault.credential_env(CredentialKind::ClientSecret);
+        env.push((
+            "NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK".into(),
+            "1".into(),
+        ));
+        env.push(("HOME".into(), home.path().display().to_string()));
+        env.push((
+            "NOTATION_AKV_LOG_FILE".into(),
+            home.path().join("akv.log").display().to_string(),
+        ));
+        Plugin { home, env }
+    }
+
+    fn set(mut self, key: &str, value: &str) -> Plugin {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    fn cache_dir(&self) -> PathBuf {
+        self.home.path().join(".cache").join("notation-akv")
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.home.path().join("akv.log")).unwrap_or_default()
+    }
+
+    fn run(&self, command: &str, request: &Value) -> Outcome {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_notation-akv"))
+            .arg(command)
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(request.to_string().as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        let parse = |b: &[u8]| {
+            if b.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_slice(b)
+                    .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(b)))
+            }
+        };
+        Outcome {
+            code: out.status.code().unwrap_or(-1),
+            stdout: parse(&out.stdout),
+            stderr: parse(&out.stderr),
+        }
+    }
+
+    fn describe(&self, key_id: &str, config: Value) -> Outcome {
+        self.run(
+            "describe-key",
+            &json!({"contractVersion":"1.0","keyId":key_id,"pluginConfig":config}),
+        )
+    }
+
+    fn sign(&self, key_id: &str, spec: &str, hash: &str, payload: &[u8], config: Value) -> Outcome {
+        self.run(
+            "generate-signature",
+            &json!({"contractVersion":"1.0","keyId":key_id,"keySpec":spec,"hashAlgorithm":hash,
+                    "payload":STANDARD.encode(payload),"pluginConfig":config}),
+        )
+    }
+
+    /// describe-key then generate-signature, as notation does; returns the signature response.
+    fn describe_and_sign(&self, key_id: &str, config: Value) -> Result<Value, Value> {
+        let d = self.describe(key_id, config.clone());
+        if d.code != 0 {
+            return Err(d.stderr);
+        }
+        assert_eq!(d.stdout["keyId"], key_id, "keyId echoed byte for byte");
+        let spec = d.stdout["keySpec"].as_str().unwrap().to_string();
+        let hash = hash_of(&spec);
+        let s = self.sign(key_id, &spec, hash, PAYLOAD, config);
+        if s.code != 0 {
+            return Err(s.stderr);
+        }
+        assert_eq!(s.stdout["keyId"], key_id);
+        Ok(s.stdout)
+    }
+}
+
+const PAYLOAD: &[u8] = b"eyJhbGciOiJQUzI1NiJ9.eyJ0YXJnZXRBcnRpZmFjdCI6e319";
+
+fn hash_of(spec: &str) -> &'static str {
+    match spec {
+        "RSA-2048" | "EC-256" => "SHA-256",
+        "RSA-3072" | "EC-384" => "SHA-384",
+        _ => "SHA-512",
+    }
+}
+
+fn cert_id(name: &str) -> String {
+    shared().fixtures.get(name).version.id.clone()
+}
+
+fn versionless_cert_id(name: &str) -> String {
+    format!("{}/certificates/{name}", shared().vault.url())
+}
+
+/// Checks the response as notation will: chain parses, signature verifies with the leaf.
+fn assert_verifies(response: &Value, chain_len: usize) {
+    let chain: Vec<Vec<u8>> = response["certificateChain"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| STANDARD.decode(c.as_str().unwrap()).unwrap())
+        .collect();
+    assert_eq!(chain.len(), chain_len);
+    let leaf = notation_akv_x509::Certificate::from_der(&chain[0]).unwrap();
+    let algorithm: SigningAlgorithm =
+        serde_json::from_value(response["signingAlgorithm"].clone()).unwrap();
+    let signature = STANDARD
+        .decode(response["signature"].as_str().unwrap())
+        .unwrap();
+    notation_akv_x509::verify_plugin_signature(leaf.public_key(), algorithm, PAYLOAD, &signature)
+        .expect("signature verifies with the leaf");
+}
+
+fn code(err: &Value) -> &str {
+    err["errorCode"].as_str().unwrap_or_default()
+}
+
+fn message(err: &Value) -> &str {
+    err["errorMessage"].as_str().unwrap_or_default()
+}
+
+#[test]
+fn all_six_key_specs_sign_with_self_signed_and_ca_issued_chains() {
+    let plugin = Plugin::new();
+    for spec in KeySpec::ALL {
+        let ss = plugin
+            .describe_and_sign(&cert_id(&names::self_signed(spec)), json!({}))
+            .unwrap_or_else(|e| panic!("{spec:?}: {e}"));
+        assert_verifies(&ss, 1);
+        let ca = plugin
+            .describe_and_sign(&cert_id(&names::ca_issued(spec)), json!({}))
+            .unwrap_or_else(|e| panic!("{spec:?}: {e}"));
+        assert_verifies(&ca, 3);
+        let d = plugin.describe(&cert_id(&names::ca_issued(spec)), json!({}));
+        assert_eq!(d.stdout["keySpec"], spec.as_str());
+    }
+}
+
+#[test]
+fn chain_sources_secret_pem_pkcs12_ca_certs_self_signed_and_key_id() {
+    let plugin = Plugin::new();
+    let s = shared();
+    // PKCS#12 secret, and exportable ones: the private key is discarded and the log warns.
+    for name in [
+        names::PKCS12,
+        names::PKCS12_EXPORTABLE,
+        names::PEM_EXPORTABLE,
+    ] {
+        let r = plugin
+            .describe_and_sign(&cert_id(name), json!({}))
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_verifies(&r, 3);
+    }
+    let log = plugin.log();
+    assert!(log.contains("contains its private key"), "{log}");
+    assert!(
+        !log.contains("PRIVATE KEY"),
+        "the key itself never reaches the log"
+    );
+    let cached: String = std::fs::read_dir(plugin.cache_dir())
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert!(!cached.contains("PRIVATE"), "nothing secret is cached");
+
+    // Leaf-only secret: the error says to use ca_certs; with a scrambled bundle it works.
+    let leaf_only = cert_id(names::LEAF_ONLY);
+    let err = plugin.describe_and_sign(&leaf_only, json!({})).unwrap_err();
+    assert_eq!(code(&err), "VALIDATION_ERROR");
+    assert!(message(&err).contains("ca_certs"), "{err}");
+    let chain = &s.fixtures.get(names::LEAF_ONLY).chain;
+    let bundle = plugin.home.path().join("bundle.pem");
+    let issuers: String = chain
+        .pem_bundle(BundleOrder::Scrambled)
+        .split_inclusive("-----END CERTIFICATE-----\n")
+        .filter(|pem| !pem.contains(&chain.leaf().pem()))
+        .collect();
+    std::fs::write(&bundle, issuers).unwrap();
+    let config = json!({"ca_certs": bundle.display().to_string()});
+    assert_verifies(&plugin.describe_and_sign(&leaf_only, config).unwrap(), 3);
+
+    // self_signed: the leaf alone, read with certificates/get.
+    let ss = cert_id(&names::self_signed(KeySpec::Ec384));
+    let r = plugin
+        .describe_and_sign(&ss, json!({"self_signed":"true"}))
+        .unwrap();
+    assert_verifies(&r, 1);
+    let err = plugin
+        .describe_and_sign(
+            &cert_id(&names::ca_issued(KeySpec::Ec384)),
+            json!({"self_signed":"true"}),
+        )
+        .unwrap_err();
+    assert!(
+        message(&err).contains("self_signed=true, but certificate"),
+        "{err}"
+    );
+
+    // A /keys/ id with the whole chain in ca_certs (the Managed HSM way).
+    let full = plugin.home.path().join("full.pem");
+    let ca = &s.fixtures.get(&names::ca_issued(KeySpec::Rsa2048));
+    std::fs::write(&full, ca.chain.pem_bundle(BundleOrder::RootFirst)).unwrap();
+    let key_id = ca.version.kid.clone();
+    let r = plugin
+        .describe_and_sign(&key_id, json!({"ca_certs": full.display().to_string()}))
+        .unwrap();
+    assert_verifies(&r, 3);
+    let err = plugin.describe_and_sign(&key_id, json!({})).unwrap_err();
+    assert!(
+        message(&err).contains("a /keys/ id has no certificate"),
+        "{err}"
+    );
+    // The bundle of another key: named as not holding the vault key.
+    let other = plugin.home.path().join("other.pem");
+    std::fs::write(
+        &other,
+        s.fixtures
+            .get(&names::ca_issued(KeySpec::Ec256))
+            .chain
+            .pem_bundle(BundleOrder::LeafFirst),
+    )
+    .unwrap();
+    let err = plugin
+        .describe_and_sign(&key_id, json!({"ca_certs": other.display().to_string()}))
+        .unwrap_err();
+    assert!(
+        message(&err).contains("does not hold the public key of vault key"),
+        "{err}"
+    );
+}
+
+/// A private copy of a fixture under a fresh name, so request counts and faults are this test's.
+fn private_copy(fixture: &str, name: &str) -> String {
+    let s = shared();
+    s.vault
+        .add_certificate(
+            name,
+            &s.fixtures.get(fixture).chain,
+            CertificateOptions::default(),
+        )
+        .unwrap()
+        .id
+}
+
+fn count(path_part: &str, route: RouteKind, authenticated: bool) -> usize {
+    shared()
+        .vault
+        .requests()
+        .iter()
+        .filter(|r| r.route == route && r.path.contains(path_part) && r.bearer == authenticated)
+        .count()
+}
+
+#[test]
+fn warm_sign_is_one_vault_request_and_cold_is_two() {
+    let id = private_copy(&names::self_signed(KeySpec::Ec256), "count-warm");
+    let plugin = Plugin::new();
+    plugin.describe_and_sign(&id, json!({})).unwrap();
+    assert_eq!(
+        count("/count-warm", RouteKind::GetSecret, true),
+        1,
+        "cold: secret once"
+    );
+    assert_eq!(count("/count-warm", RouteKind::Sign, true), 1);
+    assert_eq!(count("/count-warm", RouteKind::GetCertificate, true), 0);
+    plugin.describe_and_sign(&id, json!({})).unwrap();
+    plugin.describe_and_sign(&id, json!({})).unwrap();
+    assert_eq!(
+        count("/count-warm", RouteKind::GetSecret, true),
+        1,
+        "warm: no secret"
+    );
+    assert_eq!(
+        count("/count-warm", RouteKind::Sign, true),
+        3,
+        "warm: one sign each"
+    );
+
+    // Without the cache every command asks again.
+    let nocache = Plugin::new().set("NOTATION_AKV_CACHE", "false");
+    nocache.describe_and_sign(&id, json!({})).unwrap();
+    assert_eq!(count("/count-warm", RouteKind::GetSecret, true), 3);
+    assert!(!nocache.cache_dir().exists());
+}
+
+#[test]
+fn corrupt_cache_entries_are_rebuilt() {
+    let id = private_copy(&names::self_signed(KeySpec::Ec256), "count-corrupt");
+    let plugin = Plugin::new();
+    plugin.describe_and_sign(&id, json!({})).unwrap();
+    for entry in std::fs::read_dir(plugin.cache_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replace("EC-256", "EC-521")).unwrap();
+    }
+    plugin.describe_and_sign(&id, json!({})).unwrap();
+    assert_eq!(
+        count("/count-corrupt", RouteKind::GetSecret, true),
+        2,
+        "rebuilt from the vault"
+    );
+    assert!(
+        plugin.log().contains("ignored: digest mismatch"),
+        "{}",
+        plugin.log()
+    );
+}
+
+#[test]
+fn versionless_id_follows_rotation() {
+    let s = shared();
+    let ec = &s.fixtures.get(&names::self_signed(KeySpec::Ec256)).chain;
+    let first = s
+        .vault
+        .add_certificate("rotating", ec, CertificateOptions::default())
+        .unwrap();
+    let id = versionless_cert_id("rotating");
+    let plugin = Plugin::new().set("NOTATION_AKV_CACHE_TTL", "0");
+    let r = plugin.describe_and_sign(&id, json!({})).unwrap();
+    assert_verifies(&r, 1);
+    let p384 = &s.fixtures.get(&names::self_signed(KeySpec::Ec384)).chain;
+    let second = s
+        .vault
+        .add_certificate("rotating", p384, CertificateOptions::default())
+        .unwrap();
+    assert_ne!(first.version, second.version);
+    let r = plugin.describe_and_sign(&id, json!({})).unwrap();
+    assert_eq!(
+        r["signingAlgorithm"], "ECDSA-SHA-384",
+        "the new version is used"
+    );
+    assert_verifies(&r, 1);
+    let signs: Vec<String> = s
+        .vault
+        .requests()
+        .iter()
+        .filter(|r| r.route == RouteKind::Sign && r.bearer && r.path.contains("/rotating/"))
+        .map(|r| r.path.clone())
+        .collect();
+    assert_eq!(
+        signs,
+        vec![
+            format!("/keys/rotating/{}/sign", first.version),
+            format!("/keys/rotating/{}/sign", second.version)
+        ],
+        "each signature pins the certificate's key version"
+    );
+}
+
+#[test]
+fn vault_faults_map_to_protocol_codes() {
+    let s = shared();
+    let plugin = Plugin::new().set("NOTATION_AKV_TIMEOUT", "3s");
+    let cases: Vec<(&str, &str, FaultAction, &str, &str)> = vec![
+        (
+            "fault-403-sign",
+            "POST",
+            FaultAction::status(
+                403,
+                "Forbidden",
+                "The user does not have keys sign permission",
+            ),
+            "ACCESS_DENIED",
+            "Key Vault Crypto User",
+        ),
+        (
+            "fault-403-secret",
+            "GET",
+            FaultAction::status(
+                403,
+                "Forbidden",
+                "The user does not have secrets get permission",
+            ),
+            "ACCESS_DENIED",
+            "Key Vault Secrets User",
+        ),
+        (
+            "fault-404",
+            "GET",
+            FaultAction::status(
+                404,
+                "SecretNotFound",
+                "A secret with (name/id) was not found",
+            ),
+            "VALIDATION_ERROR",
+            "was not found",
+        ),
+        (
+            "fault-429",
+            "POST",
+            FaultAction::throttled(1),
+            "THROTTLED",
+            "throttled",
+        ),
+        (
+            "fault-500",
+            "POST",
+            FaultAction::status(500, "InternalError", "boom"),
+            "ERROR",
+            "HTTP 500",
+        ),
+        (
+            "fault-slow",
+            "POST",
+            FaultAction::Delay(std::time::Duration::from_secs(10)),
+            "TIMEOUT",
+            "3s deadline",
+        ),
+        (
+            "fault-truncated",
+            "GET",
+            FaultAction::TruncateBody,
+            "ERROR",
+            "fault-truncated",
+        ),
+        (
+            "fault-dropped",
+            "POST",
+            FaultAction::DropConnection,
+            "ERROR",
+            "connection to Azure Key Vault failed",
+        ),
+    ];
+    for (name, method, action, expected, text) in cases {
+        let id = private_copy(&names::self_signed(KeySpec::Ec256), name);
+        let pattern = if method == "POST" {
+            format!("/keys/{name}/*/sign")
+        } else {
+            format!("/secrets/{name}/**")
+        };
+        s.vault.inject(Fault::on(method, &pattern, action));
+        let err = plugin.describe_and_sign(&id, json!({})).unwrap_err();
+        assert_eq!(code(&err), expected, "{name}: {err}");
+        assert!(message(&err).contains(text), "{name}: {err}");
+        if matches!(expected, "ACCESS_DENIED" | "VALIDATION_ERROR" | "THROTTLED") {
+            assert!(
+                err["errorMetadata"]["requestId"].is_string(),
+                "{name}: {err}"
+            );
+            assert!(
+                err["errorMetadata"]["httpStatus"].is_string(),
+                "{name}: {err}"
+            );
+        }
+    }
+    // 429 is retried honouring Retry-After before THROTTLED.
+    assert!(count("/fault-429/", RouteKind::Sign, true) >= 2);
+}
+
+#[test]
+fn bad_certificates_and_keys_are_named() {
+    let plugin = Plugin::new();
+    let err = plugin
+        .describe_and_sign(&cert_id(names::AKV_DEFAULT_POLICY), json!({}))
+        .unwrap_err();
+    assert_eq!(code(&err), "VALIDATION_ERROR");
+    assert!(
+        message(&err).contains("[leaf.key-usage.forbidden]"),
+        "{err}"
+    );
+    assert!(
+        message(&err).contains("x509_props"),
+        "AKV policy hint: {err}"
+    );
+    let err = plugin
+        .describe_and_sign(&cert_id(names::EXPIRED), json!({}))
+        .unwrap_err();
+    assert!(message(&err).contains("[validity.expired]"), "{err}");
+    let err = plugin
+        .describe_and_sign(&cert_id(names::WRONG_KEY), json!({}))
+        .unwrap_err();
+    assert_eq!(code(&err), "ERROR");
+    assert!(
+        message(&err).contains("does not belong to this key"),
+        "{err}"
+    );
+    let err = plugin
+        .describe_and_sign(&cert_id(names::DISABLED_KEY), json!({}))
+        .unwrap_err();
+    assert_eq!(code(&err), "ACCESS_DENIED", "{err}");
+}
+
+#[test]
+fn request_mistakes_are_validation_errors() {
+    let plugin = Plugin::new();
+    let id = cert_id(&names::self_signed(KeySpec::Ec256));
+    let r = plugin.sign(&id, "EC-256", "SHA-512", PAYLOAD, json!({}));
+    assert_eq!(code(&r.stderr), "VALIDATION_ERROR");
+    assert!(message(&r.stderr).contains("does not go with keySpec EC-256"));
+    let r = plugin.sign(&id, "EC-384", "SHA-384", PAYLOAD, json!({}));
+    assert_eq!(code(&r.stderr), "VALIDATION_ERROR", "{}", r.stderr);
+    let r = plugin.describe("https://v.vault.azure.net/blobs/x", json!({}));
+    assert!(
+        message(&r.stderr).contains("Accepted forms"),
+        "{}",
+        r.stderr
+    );
+    let r = plugin.describe(&id, json!({"credential_typo":"x"}));
+    assert!(
+        message(&r.stderr).contains("valid keys: self_signed, ca_certs"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn credentials_from_the_chain_and_its_failure_report() {
+    let s = shared();
+    let id = cert_id(&names::self_signed(KeySpec::Ec256));
+    for kind in [
+        CredentialKind::FederatedToken,
+        CredentialKind::ManagedIdentity,
+    ] {
+        let mut plugin = Plugin::new();
+        plugin.env.retain(|(k, _)| !k.starts_with("AZURE_CLIENT"));
+        plugin.env.extend(s.vault.credential_env(kind));
+        plugin
+            .describe_and_sign(&id, json!({}))
+            .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+    }
+    let mut plugin = Plugin::new().set("AZURE_CLIENT_SECRET", "wrong");
+    plugin.env.push(("PATH".into(), "/nonexistent".into()));
+    let err = plugin
+        .describe_and_sign(&id, json!({"credential_type":"environment"}))
+        .unwrap_err();
+    assert_eq!(code(&err), "ACCESS_DENIED");
+    assert!(message(&err).contains("environment:"), "{err}");
+}
+
+#[test]
+fn metadata_touches_no_disk_and_no_network() {
+    let plugin = Plugin::new();
+    let r = plugin.run("get-plugin-metadata", &json!({}));
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stdout["name"], "akv");
+    assert_eq!(r.stdout["capabilities"], json!(["SIGNATURE_GENERATOR.RAW"]));
+    assert!(!Path::new(&plugin.home.path().join("akv.log")).exists());
+    assert!(!plugin.cache_dir().exists());
+}
