@@ -300,7 +300,7 @@ impl Inner {
                 self.config.ocsp_timeout,
                 self.config.max_ocsp_response_bytes,
             );
-            let body = match ocsp::get_url(url, &request.der) {
+            let body = match ocsp::get_url(url, &request.der, self.config.ocsp_get_limit) {
                 Some(get) => self.fetcher.get(&get, timeout, limit).await,
                 None => {
                     self.fetcher

@@ -72,6 +72,9 @@ pub struct RevocationConfig {
     /// responders serve pre-signed responses and ignore nonces.
     pub ocsp_nonce: bool,
     pub cert_id_hash: CertIdHash,
+    /// Requests whose URL-escaped base64 form is at least this long are POSTed, shorter ones use
+    /// GET (cacheable by CDNs). notation: 255; 0 POSTs every request.
+    pub ocsp_get_limit: usize,
     /// Tolerance for the responder's and CA's clocks on thisUpdate / nextUpdate.
     pub max_clock_skew: Duration,
     /// How long an OCSP response without nextUpdate stays usable after its thisUpdate. `None`
@@ -102,6 +105,7 @@ impl Default for RevocationConfig {
             crl_timeout: Duration::from_secs(10),
             ocsp_nonce: false,
             cert_id_hash: CertIdHash::Sha1,
+            ocsp_get_limit: 255,
             max_clock_skew: Duration::from_secs(5 * 60),
             ocsp_max_age: Some(Duration::from_secs(24 * 3600)),
             cache_dir: None,

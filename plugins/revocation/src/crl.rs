@@ -256,3 +256,16 @@ pub(crate) fn lookup(serial: &[u8], base: &Crl, delta: Option<&Crl>) -> Result<C
         _ => CrlStatus::Good,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::cmp_uint;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn crl_numbers_compare_as_integers() {
+        assert_eq!(cmp_uint(&[0x01, 0x00], &[0xff]), Ordering::Greater);
+        assert_eq!(cmp_uint(&[0x0a], &[0x0a]), Ordering::Equal);
+        assert_eq!(cmp_uint(&[0x09], &[0x0a]), Ordering::Less);
+    }
+}

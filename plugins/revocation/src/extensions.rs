@@ -119,3 +119,16 @@ pub(crate) mod known {
     pub(crate) const CRL_REASON: ObjectIdentifier = rfc5280::ID_CE_CRL_REASONS;
     pub(crate) const INVALIDITY_DATE: ObjectIdentifier = rfc5280::ID_CE_INVALIDITY_DATE;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{normalized_uint, serial_hex};
+
+    #[test]
+    fn serials_are_shown_without_the_sign_byte() {
+        assert_eq!(serial_hex(&[0x00, 0x80, 0x01]), "8001");
+        assert_eq!(serial_hex(&[0x00]), "00");
+        assert_eq!(serial_hex(&[0x12, 0x34]), "1234");
+        assert_eq!(normalized_uint(&[0, 0, 5]), &[5]);
+    }
+}

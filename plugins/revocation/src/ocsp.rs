@@ -63,11 +63,11 @@ pub(crate) fn request(
 }
 
 /// The GET URL for `request_der` at `server`, or `None` when the request is too long for GET
-/// (escaped base64 of 255 characters or more, as notation decides) and must be POSTed.
-pub(crate) fn get_url(server: &str, request_der: &[u8]) -> Option<String> {
+/// (escaped base64 of `limit` characters or more; notation's limit is 255) and must be POSTed.
+pub(crate) fn get_url(server: &str, request_der: &[u8], limit: usize) -> Option<String> {
     let b64 = base64::engine::general_purpose::STANDARD.encode(request_der);
     let escaped: String = url::form_urlencoded::byte_serialize(b64.as_bytes()).collect();
-    if escaped.len() >= 255 {
+    if escaped.len() >= limit {
         return None;
     }
     let sep = if server.ends_with('/') { "" } else { "/" };
@@ -371,4 +371,25 @@ pub(crate) fn serials_in(response_der: &[u8]) -> Vec<Vec<u8>> {
         .iter()
         .map(|r| extensions::normalized_uint(r.cert_id.serial_number.as_bytes()).to_vec())
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::get_url;
+
+    #[test]
+    fn get_is_used_below_255_escaped_characters_like_notation() {
+        // 3 bytes → 4 base64 characters; 0xfb 0xff 0xbf encodes to "+/+/" which escapes to 12.
+        let url = get_url("http://r.example/ocsp", &[0xfb, 0xff, 0xbf], 255).unwrap();
+        assert_eq!(url, "http://r.example/ocsp/%2B%2F%2B%2F");
+        assert_eq!(
+            get_url("http://r.example/", &[0, 0, 0], 255).unwrap(),
+            "http://r.example/AAAA"
+        );
+        // 189 bytes → 252 plain characters: GET. 192 bytes → 256: POST.
+        assert!(get_url("http://r", &[0u8; 189], 255).is_some());
+        assert!(get_url("http://r", &[0u8; 192], 255).is_none());
+        // Escaping counts: 63 × "+/+/" = 252 characters, 756 once escaped.
+        assert!(get_url("http://r", &[0xfb, 0xff, 0xbf].repeat(63), 255).is_none());
+    }
 }

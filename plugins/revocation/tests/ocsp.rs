@@ -438,3 +438,23 @@ async fn https_responder_with_a_private_ca() {
         matches!(&problems(&result, 0)[0].1, Problem::SchemeNotAllowed { scheme, .. } if scheme == "https")
     );
 }
+
+#[tokio::test]
+async fn long_requests_are_posted() {
+    let c = OcspChain::new().await;
+    let post_all = RevocationConfig {
+        ocsp_get_limit: 0,
+        ocsp_nonce: true,
+        ..config()
+    };
+    let result = check(&checker(post_all), &c.chain()).await;
+    assert_eq!(result.verdict, Verdict::Ok, "{result}");
+    assert_eq!(c.responder.server.posts(), 2);
+    assert_eq!(c.responder.server.gets(), 0);
+    assert!(
+        c.responder
+            .seen()
+            .iter()
+            .all(|s| s.method == "POST" && s.had_nonce)
+    );
+}
