@@ -609,3 +609,138 @@ async fn secrets_as_pem_and_pkcs12() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn key_versions_rotate_and_disable() {
+    let vault = TestVault::start().unwrap();
+    let v1 = vault.create_key("k", KeySpec::Rsa2048).unwrap();
+    let v2 = vault.rotate_key("k").unwrap();
+    assert_ne!(v1.version, v2.version);
+    let client = common::key_client(&vault);
+    let latest = client
+        .get_key("k", None)
+        .await
+        .unwrap()
+        .into_model()
+        .unwrap();
+    assert_eq!(latest.key.unwrap().kid.as_deref(), Some(v2.kid.as_str()));
+
+    vault.set_key_enabled("k", &v1.version, false).unwrap();
+    let digest = hash(KeySpec::Rsa2048, b"m");
+    let err = client
+        .sign(
+            "k",
+            params(KeySpec::Rsa2048, digest.clone()).try_into().unwrap(),
+            sign_options(&v1.version),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.http_status().map(u16::from), Some(403));
+    client
+        .sign(
+            "k",
+            params(KeySpec::Rsa2048, digest).try_into().unwrap(),
+            sign_options(&v2.version),
+        )
+        .await
+        .unwrap();
+    assert!(vault.rotate_key("missing").is_err());
+}
+
+/// With a vault DNS name under the challenge resource's domain, the SDK's default
+/// `verify_challenge_resource` check passes: what a production-like plugin configuration sees.
+#[tokio::test]
+async fn challenge_resource_check_can_stay_on_with_a_matching_host() {
+    let vault = TestVault::start_with(akv_test_vault::VaultConfig {
+        challenge_resource: "https://vault.test".into(),
+        extra_dns_names: vec!["akv.vault.test".into()],
+        ..Default::default()
+    })
+    .unwrap();
+    let key = vault.create_key("k", KeySpec::Ec256).unwrap();
+    let port: u16 = vault.url().rsplit(':').next().unwrap().parse().unwrap();
+    let http = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(vault.ca_pem().as_bytes()).unwrap())
+        .resolve("akv.vault.test", ([127, 0, 0, 1], port).into())
+        .build()
+        .unwrap();
+    let options = azure_core::http::ClientOptions {
+        transport: Some(azure_core::http::Transport::new(std::sync::Arc::new(http))),
+        ..common::options(&vault)
+    };
+    let endpoint = format!("https://akv.vault.test:{port}");
+    let checked = |verify: Option<bool>| {
+        azure_security_keyvault_keys::KeyClient::new(
+            &endpoint,
+            common::secret_credential(&vault),
+            Some(azure_security_keyvault_keys::KeyClientOptions {
+                client_options: options.clone(),
+                verify_challenge_resource: verify,
+                ..Default::default()
+            }),
+        )
+        .unwrap()
+    };
+    let spec = KeySpec::Ec256;
+    checked(None)
+        .sign(
+            "k",
+            params(spec, hash(spec, b"m")).try_into().unwrap(),
+            sign_options(&key.version),
+        )
+        .await
+        .unwrap();
+
+    // The default vault (resource vault.azure.net) at 127.0.0.1 fails the default check.
+    let plain = TestVault::start().unwrap();
+    let key = plain.create_key("k", spec).unwrap();
+    let client = azure_security_keyvault_keys::KeyClient::new(
+        plain.url(),
+        common::secret_credential(&plain),
+        Some(azure_security_keyvault_keys::KeyClientOptions {
+            client_options: common::options(&plain),
+            ..Default::default()
+        }),
+    )
+    .unwrap();
+    let err = client
+        .sign(
+            "k",
+            params(spec, hash(spec, b"m")).try_into().unwrap(),
+            sign_options(&key.version),
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        chain_text(&err).contains("doesn't match the requested domain"),
+        "{}",
+        chain_text(&err)
+    );
+}
+
+#[test]
+fn the_binary_describes_what_it_serves() {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_akv-test-vault"))
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let read = std::io::BufReader::new(child.stdout.take().unwrap()).read_line(&mut line);
+    let still_running = child.try_wait().unwrap().is_none();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    read.unwrap();
+    assert!(still_running, "the vault runs until killed");
+    let d: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert!(d["url"].as_str().unwrap().starts_with("https://127.0.0.1:"));
+    let ca = std::fs::read_to_string(d["caFile"].as_str().unwrap()).unwrap();
+    assert!(ca.starts_with("-----BEGIN CERTIFICATE-----"));
+    let f = &d["certificates"][names::ca_issued(KeySpec::Rsa4096)];
+    assert_eq!(f["keySpec"], "RSA-4096");
+    assert!(f["kid"].as_str().unwrap().contains("/keys/ca-rsa-4096/"));
+    assert_eq!(
+        d["env"]["managedIdentity"]["IDENTITY_HEADER"],
+        akv_test_vault::DEFAULT_MANAGED_IDENTITY_HEADER
+    );
+}
