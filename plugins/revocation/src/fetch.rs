@@ -14,8 +14,6 @@ pub enum FetchSetupError {
     Proxy { url: String, detail: String },
     #[error("invalid extra TLS root certificate: {0}")]
     TlsRoot(String),
-    #[error("cannot build the HTTP client: {0}")]
-    Client(String),
 }
 
 /// Which schemes may be used, and whether the network may be used at all.
@@ -28,33 +26,29 @@ pub(crate) struct Policy {
 }
 
 pub(crate) struct Fetcher {
-    client: reqwest::Client,
+    /// Built on first network use: building it loads the platform's trust store, which costs
+    /// more than a whole check answered from the cache or the bundle.
+    client: std::sync::OnceLock<Result<reqwest::Client, String>>,
+    proxies: Vec<reqwest::Proxy>,
+    roots: Vec<reqwest::Certificate>,
     policy: Policy,
     requests: AtomicU64,
 }
 
 impl Fetcher {
     pub(crate) fn new(config: &RevocationConfig, offline: bool) -> Result<Self, FetchSetupError> {
-        let mut builder = reqwest::Client::builder()
-            .no_proxy()
-            .redirect(reqwest::redirect::Policy::limited(3))
-            .user_agent(concat!(
-                "notation-akv-revocation/",
-                env!("CARGO_PKG_VERSION")
-            ));
-        for p in proxies(&config.proxy)? {
-            builder = builder.proxy(p);
-        }
-        for der in &config.extra_tls_roots {
-            let cert = reqwest::Certificate::from_der(der)
-                .map_err(|e| FetchSetupError::TlsRoot(e.to_string()))?;
-            builder = builder.tls_certs_merge([cert]);
-        }
-        let client = builder
-            .build()
-            .map_err(|e| FetchSetupError::Client(e.to_string()))?;
+        let roots = config
+            .extra_tls_roots
+            .iter()
+            .map(|der| {
+                reqwest::Certificate::from_der(der)
+                    .map_err(|e| FetchSetupError::TlsRoot(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
-            client,
+            client: std::sync::OnceLock::new(),
+            proxies: proxies(&config.proxy)?,
+            roots,
             policy: Policy {
                 http: config.allow_http,
                 https: config.allow_https,
@@ -63,6 +57,29 @@ impl Fetcher {
             },
             requests: AtomicU64::new(0),
         })
+    }
+
+    fn client(&self, url: &str) -> Result<&reqwest::Client, Problem> {
+        self.client
+            .get_or_init(|| {
+                let mut builder = reqwest::Client::builder()
+                    .no_proxy()
+                    .redirect(reqwest::redirect::Policy::limited(3))
+                    .user_agent(concat!(
+                        "notation-akv-revocation/",
+                        env!("CARGO_PKG_VERSION")
+                    ));
+                for p in &self.proxies {
+                    builder = builder.proxy(p.clone());
+                }
+                builder = builder.tls_certs_merge(self.roots.iter().cloned());
+                builder.build().map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| Problem::Unreachable {
+                url: url.to_string(),
+                detail: format!("cannot build the HTTP client: {e}"),
+            })
     }
 
     /// Network requests sent so far (http and https; file reads are not counted).
@@ -81,7 +98,7 @@ impl Fetcher {
         if parsed.scheme() == "file" {
             return read_file(&parsed, url, limit).await;
         }
-        let request = self.client.get(parsed);
+        let request = self.client(url)?.get(parsed);
         self.send(url, request, timeout, limit).await
     }
 
@@ -102,7 +119,7 @@ impl Fetcher {
             });
         }
         let request = self
-            .client
+            .client(url)?
             .post(parsed)
             .header(reqwest::header::CONTENT_TYPE, content_type)
             .body(body);
