@@ -112,6 +112,7 @@ impl Crl {
             &self.list.signature_algorithm,
             tbs,
             signature,
+            notation_akv_x509::Sha1::Reject,
         )
         .map_err(Problem::CrlSignature)?;
 

@@ -62,8 +62,8 @@
 //!
 //! [`result`] (what is reported), [`config`] (knobs), `fetch` (http/https/file with deadlines and
 //! proxies), `ocsp` (requests and response verification), `crl` (CRL validation and lookup),
-//! `cache` (disk cache), `bundle` (offline folder), `signed` (signature checks; temporary until
-//! `notation-akv-x509` offers them), `extensions` (AIA, CDP, FreshestCRL, EKU), `checker` (the
+//! `cache` (disk cache), `bundle` (offline folder), `signed` (exact TBS bytes; signatures are
+//! checked by `notation-akv-x509`), `extensions` (AIA, CDP, FreshestCRL, EKU), `checker` (the
 //! engine).
 
 mod bundle;

@@ -228,8 +228,14 @@ pub(crate) fn verify(
         .signature
         .as_bytes()
         .ok_or_else(|| Problem::OcspSignature("signature has unused bits".into()))?;
-    signed::verify(key, &basic.signature_algorithm, tbs, signature)
-        .map_err(Problem::OcspSignature)?;
+    signed::verify(
+        key,
+        &basic.signature_algorithm,
+        tbs,
+        signature,
+        notation_akv_x509::Sha1::Allow,
+    )
+    .map_err(Problem::OcspSignature)?;
 
     if let Some(sent) = rules.nonce
         && data.nonce().as_ref() != Some(sent)

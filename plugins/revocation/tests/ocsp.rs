@@ -458,3 +458,44 @@ async fn long_requests_are_posted() {
             .all(|s| s.method == "POST" && s.had_nonce)
     );
 }
+
+#[tokio::test]
+async fn rsa_issuers_sign_responses_and_crls() {
+    use akv_test_responders::pki::TestCa;
+    let files = akv_test_responders::http::FileServer::start(None)
+        .await
+        .unwrap();
+    let responder = OcspResponder::start(&[], None).await.unwrap();
+    let root = TestCa::root_with("RSA Root", Alg::Rsa2048).unwrap();
+    let inter = root
+        .intermediate(
+            "RSA Intermediate",
+            &CertOptions {
+                alg: Some(Alg::Rsa2048),
+                ..CertOptions::crl(files.url("/root.crl"))
+            },
+        )
+        .unwrap();
+    let leaf = inter
+        .issue("EC Leaf", &CertOptions::ocsp(responder.url()))
+        .unwrap();
+    responder.add_ca(&inter).unwrap();
+    responder.set_status(&leaf.serial, Status::Good);
+    files.files.put(
+        "/root.crl",
+        akv_test_responders::crl::CrlBuilder::default()
+            .sign(&root)
+            .unwrap(),
+    );
+    let chain = vec![leaf.der.clone(), inter.der().to_vec(), root.der().to_vec()];
+    let result = check(&checker(config()), &chain).await;
+    assert_eq!(result.verdict, Verdict::Ok, "{result}");
+    assert!(matches!(
+        result.certificates[0].source,
+        Some(Source::Ocsp { .. })
+    ));
+    assert!(matches!(
+        result.certificates[1].source,
+        Some(Source::Crl { .. })
+    ));
+}
