@@ -108,7 +108,7 @@ fn x509_subject_verdicts_match_notation() {
     let mut store_added = false;
 
     for leaf in leaves() {
-        let signer = local_signer(&env, leaf.name, &leaf.subject, &ca, None, None);
+        let signer = local_signer(&env, leaf.name, &leaf.subject, &ca);
         if !store_added {
             env.add_ca_cert("parity", &signer.root_pem_path).unwrap();
             store_added = true;
@@ -128,8 +128,21 @@ fn x509_subject_verdicts_match_notation() {
                 .notation(&["policy", "import", "--force", path.to_str().unwrap()])
                 .unwrap();
             let notation = if import.success() {
-                let verify = env.notation(&["verify", &artifact.by_digest()]).unwrap();
-                if verify.success() { "pass" } else { "fail" }
+                let verify = env
+                    .notation(&["verify", "-v", &artifact.by_digest()])
+                    .unwrap();
+                if verify.success() {
+                    "pass"
+                } else {
+                    // A failure must be the identity (authenticity) check, not a broken setup.
+                    assert!(
+                        verify.stderr.contains("authenticity validation failed"),
+                        "{}: {identity}: {}",
+                        leaf.name,
+                        verify.stderr
+                    );
+                    "fail"
+                }
             } else {
                 "rejected"
             };

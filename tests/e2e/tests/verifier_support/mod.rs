@@ -119,8 +119,6 @@ pub fn local_signer(
     name: &str,
     subject: &[(rcgen::DnType, &str)],
     ca: &akv_test_pki::Chain,
-    ocsp_url: Option<&str>,
-    crl_url: Option<&str>,
 ) -> LocalSigner {
     let intermediate = ca.intermediate().expect("a CA-issued chain");
     let issuer = intermediate.rcgen_issuer().expect("issuer");
@@ -140,23 +138,26 @@ pub fn local_signer(
     serial[..name.len().min(15)].copy_from_slice(&name.as_bytes()[..name.len().min(15)]);
     serial[0] = 0x11;
     params.serial_number = Some(rcgen::SerialNumber::from_slice(&serial));
-    if let Some(url) = ocsp_url {
-        params.custom_extensions.push(aia_ocsp(url));
-    }
-    if let Some(url) = crl_url {
-        params.crl_distribution_points = vec![rcgen::CrlDistributionPoint {
-            uris: vec![url.to_string()],
-        }];
-    }
     let leaf = params.signed_by(&key_pair, &issuer).expect("leaf");
     let mut chain = vec![leaf.der().to_vec()];
     chain.extend(ca.certs().iter().skip(1).map(|c| c.der().to_vec()));
+    register_local_key(env, name, &key.pkcs8_pem(), chain)
+}
+
+/// Writes `key_pem` and `chain` (leaf first) for notation and makes them the only, default
+/// signing key `name` in `signingkeys.json`.
+pub fn register_local_key(
+    env: &NotationEnv,
+    name: &str,
+    key_pem: &str,
+    chain: Vec<Vec<u8>>,
+) -> LocalSigner {
     let pem_chain: String = chain
         .iter()
         .map(|der| pem::encode(&pem::Pem::new("CERTIFICATE", der.clone())))
         .collect();
     let key_path = env
-        .write_file(&format!("{name}.key"), key.pkcs8_pem())
+        .write_file(&format!("{name}.key"), key_pem)
         .expect("key file");
     let cert_path = env
         .write_file(&format!("{name}.crt"), pem_chain)
@@ -180,33 +181,6 @@ pub fn local_signer(
         name: name.to_string(),
         chain,
         root_pem_path,
-    }
-}
-
-/// authorityInfoAccess with one OCSP URL (rcgen has no helper for it).
-fn aia_ocsp(url: &str) -> rcgen::CustomExtension {
-    // SEQUENCE { SEQUENCE { OID id-ad-ocsp, [6] IA5String url } }
-    let oid = [0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x30, 0x01];
-    let mut name = vec![0x86];
-    push_len(&mut name, url.len());
-    name.extend_from_slice(url.as_bytes());
-    let mut access = vec![0x30];
-    push_len(&mut access, oid.len() + name.len());
-    access.extend_from_slice(&oid);
-    access.extend_from_slice(&name);
-    let mut seq = vec![0x30];
-    push_len(&mut seq, access.len());
-    seq.extend_from_slice(&access);
-    rcgen::CustomExtension::from_oid_content(&[1, 3, 6, 1, 5, 5, 7, 1, 1], seq)
-}
-
-fn push_len(out: &mut Vec<u8>, len: usize) {
-    if len < 0x80 {
-        out.push(len as u8);
-    } else if len < 0x100 {
-        out.extend_from_slice(&[0x81, len as u8]);
-    } else {
-        out.extend_from_slice(&[0x82, (len >> 8) as u8, len as u8]);
     }
 }
 
