@@ -29,6 +29,8 @@ pub struct TestVault {
     federated_token_file: PathBuf,
     shutdown: watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
+    // Last: dropped after the server stopped and the federated token file is gone.
+    _ca_file: tls::CaFileGuard,
 }
 
 impl std::fmt::Debug for TestVault {
@@ -72,6 +74,7 @@ impl TestVault {
             log: Vec::new(),
         }));
 
+        let ca_file = tls::hold_ca_file()?;
         // A per-vault federated token file, for WorkloadIdentityCredential's AZURE_FEDERATED_TOKEN_FILE.
         let ca_dir = tls::test_ca()?
             .file
@@ -108,6 +111,7 @@ impl TestVault {
             federated_token_file,
             shutdown,
             thread: Some(thread),
+            _ca_file: ca_file,
         })
     }
 
@@ -126,7 +130,8 @@ impl TestVault {
         tls::test_ca().map(|ca| ca.pem.as_str()).unwrap_or_default()
     }
 
-    /// The CA PEM file to give clients as `SSL_CERT_FILE`.
+    /// The CA PEM file to give clients as `SSL_CERT_FILE`. It exists while any vault of this
+    /// process is alive (a killed `akv-test-vault` binary leaves its directory behind).
     pub fn ca_file(&self) -> &'static Path {
         tls::test_ca()
             .map(|ca| ca.file.as_path())

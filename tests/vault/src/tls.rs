@@ -11,7 +11,7 @@ use rcgen::{
     KeyUsagePurpose, SanType,
 };
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use time::{Duration, OffsetDateTime};
 use tokio_rustls::rustls::{self, pki_types};
 
@@ -23,7 +23,8 @@ pub(crate) struct TestCa {
     key: TestKey,
 }
 
-/// The CA, created (and written to `$TMPDIR/akv-test-vault-<pid>/ca.pem`) on first use.
+/// The CA, created on first use. Its file, `$TMPDIR/akv-test-vault-<pid>/ca.pem`, exists while a
+/// [`CaFileGuard`] does.
 pub(crate) fn test_ca() -> Result<&'static TestCa, VaultError> {
     static CA: OnceLock<Result<TestCa, String>> = OnceLock::new();
     CA.get_or_init(|| make_ca().map_err(|e| e.to_string()))
@@ -45,15 +46,47 @@ fn make_ca() -> Result<TestCa, VaultError> {
     let cert = params.self_signed(&key.key_pair()?).map_err(tls_err)?;
     let pem = cert.pem();
     let dir = std::env::temp_dir().join(format!("akv-test-vault-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
     let file = dir.join("ca.pem");
-    std::fs::write(&file, &pem)?;
     Ok(TestCa {
         pem,
         file,
         params,
         key,
     })
+}
+
+/// Vaults alive in this process: the CA directory is written by the first and removed with the last,
+/// so test runs leave nothing behind in the temp directory.
+static LIVE_VAULTS: Mutex<usize> = Mutex::new(0);
+
+/// Keeps the CA file (and its directory, which also holds per-vault files) on disk.
+#[derive(Debug)]
+pub(crate) struct CaFileGuard;
+
+pub(crate) fn hold_ca_file() -> Result<CaFileGuard, VaultError> {
+    let ca = test_ca()?;
+    let mut live = LIVE_VAULTS.lock().unwrap_or_else(|e| e.into_inner());
+    if *live == 0 || !ca.file.exists() {
+        if let Some(dir) = ca.file.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(&ca.file, &ca.pem)?;
+    }
+    *live += 1;
+    Ok(CaFileGuard)
+}
+
+impl Drop for CaFileGuard {
+    fn drop(&mut self) {
+        let mut live = LIVE_VAULTS.lock().unwrap_or_else(|e| e.into_inner());
+        *live = live.saturating_sub(1);
+        if *live == 0
+            && let Ok(ca) = test_ca()
+            && let Some(dir) = ca.file.parent()
+        {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
 
 fn tls_err(e: impl std::fmt::Display) -> VaultError {
