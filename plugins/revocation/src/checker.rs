@@ -128,7 +128,9 @@ impl RevocationChecker {
             match joined {
                 Ok(result) => results.push(result),
                 // A panicking check must not pass silently: re-raise it.
-                Err(e) => std::panic::resume_unwind(e.into_panic()),
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                // Cancelled only when the runtime shuts down; nothing is left to report.
+                Err(_) => {}
             }
         }
         results.sort_by_key(|r| r.index);
@@ -285,7 +287,7 @@ impl Inner {
             Ok(r) => r,
             Err(p) => {
                 let first = Source::Ocsp {
-                    url: urls[0].clone(),
+                    url: urls.first().cloned().unwrap_or_default(),
                 };
                 return Outcome::Unknown(vec![(first, p)]);
             }

@@ -69,7 +69,8 @@ pub struct RevocationConfig {
     /// Deadline for one CRL download. notation: 5 s.
     pub crl_timeout: Duration,
     /// Send a random nonce and require the responder to echo it. Off by default: CDN-fronted
-    /// responders serve pre-signed responses and ignore nonces.
+    /// responders serve pre-signed responses and ignore nonces. Answers reused from the cache or
+    /// taken from the bundle carry no fresh nonce; turn the cache off for strict replay protection.
     pub ocsp_nonce: bool,
     pub cert_id_hash: CertIdHash,
     /// Requests whose URL-escaped base64 form is at least this long are POSTed, shorter ones use

@@ -62,9 +62,26 @@ impl Fetcher {
     fn client(&self, url: &str) -> Result<&reqwest::Client, Problem> {
         self.client
             .get_or_init(|| {
+                let policy = self.policy;
+                // Redirects obey the same scheme rules as the certificate's URLs.
+                let redirects = reqwest::redirect::Policy::custom(move |attempt| {
+                    let allowed = match attempt.url().scheme() {
+                        "http" => policy.http,
+                        "https" => policy.https,
+                        _ => false,
+                    };
+                    if attempt.previous().len() > 3 {
+                        attempt.error("more than 3 redirects")
+                    } else if !allowed {
+                        let message = format!("redirect to a disallowed URL {}", attempt.url());
+                        attempt.error(message)
+                    } else {
+                        attempt.follow()
+                    }
+                });
                 let mut builder = reqwest::Client::builder()
                     .no_proxy()
-                    .redirect(reqwest::redirect::Policy::limited(3))
+                    .redirect(redirects)
                     .user_agent(concat!(
                         "notation-akv-revocation/",
                         env!("CARGO_PKG_VERSION")

@@ -236,3 +236,59 @@ fn bad_proxy_url_is_a_setup_error_without_credentials() {
     let err = notation_akv_revocation::RevocationChecker::new(cfg).unwrap_err();
     assert!(!err.to_string().contains("s3cret"), "{err}");
 }
+
+#[tokio::test]
+async fn redirects_follow_the_scheme_rules() {
+    let c = CrlChain::new().await;
+    let mirror = akv_test_responders::http::FileServer::start(None)
+        .await
+        .unwrap();
+    mirror.files.put(
+        "/inter.crl",
+        akv_test_responders::crl::CrlBuilder::default()
+            .sign(&c.inter)
+            .unwrap(),
+    );
+    // A leaf whose distribution point redirects to the mirror; the root's CRL stays put.
+    let redirecting = akv_test_responders::http::FileServer::start(None)
+        .await
+        .unwrap();
+    redirecting.server.set_faults(Faults {
+        redirect: Some(mirror.url("/inter.crl")),
+        ..Faults::default()
+    });
+    let leaf = c
+        .inter
+        .issue(
+            "Redirected Leaf",
+            &CertOptions::crl(redirecting.url("/inter.crl")),
+        )
+        .unwrap();
+    let chain = vec![
+        leaf.der.clone(),
+        c.inter.der().to_vec(),
+        c.root.der().to_vec(),
+    ];
+    let result = check(&checker(config()), &chain).await;
+    assert_eq!(result.verdict, Verdict::Ok, "{result}");
+    assert_eq!(mirror.server.requests(), 1);
+
+    let tls = akv_test_responders::tls::TlsIdentity::new().unwrap();
+    let https_mirror = akv_test_responders::http::FileServer::start(Some(tls.server_config()))
+        .await
+        .unwrap();
+    redirecting.server.set_faults(Faults {
+        redirect: Some(https_mirror.url("/inter.crl")),
+        ..Faults::default()
+    });
+    let no_https = RevocationConfig {
+        allow_https: false,
+        ..config()
+    };
+    let result = check(&checker(no_https), &chain).await;
+    assert!(
+        matches!(&problems(&result, 0)[0].1, Problem::Unreachable { detail, .. } if detail.contains("disallowed")),
+        "{result}"
+    );
+    assert_eq!(https_mirror.server.requests(), 0);
+}

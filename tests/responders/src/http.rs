@@ -48,6 +48,7 @@ pub struct Reply {
     pub status: u16,
     pub content_type: String,
     pub body: Vec<u8>,
+    pub location: Option<String>,
 }
 
 impl Reply {
@@ -56,6 +57,7 @@ impl Reply {
             status: 200,
             content_type: content_type.into(),
             body,
+            location: None,
         }
     }
 
@@ -64,6 +66,7 @@ impl Reply {
             status,
             content_type: "text/plain".into(),
             body: format!("status {status}\n").into_bytes(),
+            location: None,
         }
     }
 }
@@ -77,6 +80,8 @@ pub struct Faults {
     pub status: Option<u16>,
     /// Answer 200 with these bytes instead of calling the handler.
     pub body: Option<Vec<u8>>,
+    /// Answer `302 Found` with this `Location` instead of calling the handler.
+    pub redirect: Option<String>,
 }
 
 pub type Handler = Arc<dyn Fn(&Request) -> Reply + Send + Sync>;
@@ -213,10 +218,14 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     if let Some(delay) = faults.delay {
         tokio::time::sleep(delay).await;
     }
-    let reply = match (faults.status, faults.body) {
-        (Some(status), _) => Reply::status(status),
-        (None, Some(body)) => Reply::ok("application/octet-stream", body),
-        (None, None) => handler(&request),
+    let reply = match (faults.status, faults.body, faults.redirect) {
+        (Some(status), _, _) => Reply::status(status),
+        (None, Some(body), _) => Reply::ok("application/octet-stream", body),
+        (None, None, Some(location)) => Reply {
+            location: Some(location),
+            ..Reply::status(302)
+        },
+        (None, None, None) => handler(&request),
     };
     let _ = write_reply(&mut stream, &reply).await;
 }
@@ -269,8 +278,13 @@ pub(crate) async fn read_request<S: AsyncRead + Unpin>(stream: &mut S) -> Option
 }
 
 async fn write_reply<S: AsyncWrite + Unpin>(stream: &mut S, reply: &Reply) -> std::io::Result<()> {
+    let location = reply
+        .location
+        .as_ref()
+        .map(|l| format!("Location: {l}\r\n"))
+        .unwrap_or_default();
     let head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 {} {}\r\nContent-Type: {}\r\nContent-Length: {}\r\n{location}Connection: close\r\n\r\n",
         reply.status,
         if reply.status == 200 { "OK" } else { "Status" },
         reply.content_type,
