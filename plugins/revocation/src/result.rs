@@ -191,7 +191,7 @@ pub struct CertResult {
     pub index: usize,
     /// RFC 4514-style subject.
     pub subject: String,
-    /// Serial number, lower-case hex without leading zeros stripped.
+    /// Serial number in lower-case hex, without the zero byte DER adds to keep it positive.
     pub serial: String,
     pub status: CertStatus,
     /// The source of a definitive status (`Good`/`Revoked`).
