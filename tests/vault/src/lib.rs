@@ -56,8 +56,8 @@
 //! [`fixtures::names`]: compliant `ss-<spec>` (self-signed) and `ca-<spec>` (root → intermediate →
 //! leaf) for all six key specs; `ca-ec-256-pfx`, `ca-ec-256-pfx-exportable`,
 //! `ca-ec-256-pem-exportable`, `ca-ec-256-leaf-only`; and the bad ones `akv-default-policy`,
-//! `expired`, `wrong-key`, `rotated` (two versions), `disabled-key`. Keys never expire in the
-//! vault (AKV's certificate-backed keys don't refuse to sign either): expiry is the plugin's check.
+//! `expired`, `wrong-key`, `rotated` (two versions), `disabled-key`. A certificate's key shows the
+//! certificate's `nbf`/`exp`, but the vault signs with it regardless: expiry is the plugins' check.
 //!
 //! **Faults and log.** [`TestVault::inject`] a [`Fault`] per method + path pattern (optionally
 //! `.times(n)`): an error status with optional `Retry-After`, a delay, a truncated body or a

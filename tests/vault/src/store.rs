@@ -295,6 +295,10 @@ impl Store {
             .clone()
             .unwrap_or_else(|| leaf.key().clone());
         let kv = self.add_key(name, signing_key, true, version.clone());
+        // Like AKV, a certificate's key carries the certificate's validity (shown, not enforced).
+        if let Some(k) = self.key_mut(name, &version) {
+            (k.attributes.nbf, k.attributes.exp) = validity;
+        }
         let sid = self.add_secret(
             name,
             value,
