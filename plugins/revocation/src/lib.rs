@@ -27,7 +27,7 @@
 //! 4. otherwise the certificate is non-revokable.
 //!
 //! Responses from the network, the cache and the bundle go through the same checks
-//! ([`ocsp`]-module `verify`, [`crl`]-module `validate`), so the cache and the bundle are
+//! (`ocsp::verify`, `Crl::validate`), so the cache and the bundle are
 //! optimisations and conveniences, never a way around verification.
 //!
 //! The verdict is notation's: revoked if any certificate is revoked, ok if all are good or
@@ -52,6 +52,18 @@
 //! | offline | none | bundle folder, `prefer` or `only` | air-gapped clusters |
 //! | proxies | Go's env handling | `HTTP(S)_PROXY`/`NO_PROXY`, explicit in the config | testable, and the precedence is ours |
 //! | results | error strings | typed status, source (URL, cache, bundle file), reason code and time, every failed attempt | users can act on a precise reason |
+//! | redirects | followed anywhere | at most 3, only to allowed schemes | `allow_https = false` cannot be bypassed by a 302 |
+//! | start-up | HTTP client built eagerly | built on first network use | a check answered from the cache takes well under a millisecond |
+//!
+//! Deliberate differences that can turn notation's answer into "unknown": CRLs signed with SHA-1
+//! are refused (Go's `CheckSignatureFrom` accepts them; a SHA-1 collision could hide a
+//! revocation), a CRL or OCSP response whose thisUpdate is beyond the clock skew in the future is
+//! refused, and any critical extension we do not understand in any CRL entry makes the CRL
+//! unusable. OCSP responses may still be SHA-1 signed (most responders' default).
+//!
+//! Limits: a delegated responder of an OCSP response taken from the offline bundle is not itself
+//! checked for revocation (the operator chose the file); the cache keeps one file per issuer and
+//! serial (OCSP) or URL (CRL), overwritten when refreshed, and is never pruned.
 //!
 //! Kept exactly as notation: the method order and OCSP→CRL fallback, the responder loop, GET when
 //! the escaped request is under 255 characters, HTTP 200 required, all CDPs consulted with the first
