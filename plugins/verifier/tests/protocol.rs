@@ -352,3 +352,27 @@ fn expiry_horizon_warn_mode_only_logs() {
     assert!(text.contains("warning: certificate"), "{text}");
     assert!(text.contains("inside the expiry horizon"), "{text}");
 }
+
+/// The request notation 1.3.2 really sent to this plugin (captured by the e2e test
+/// `verifier_envelope`), replayed byte for byte.
+#[test]
+fn the_captured_notation_request_is_answered_for_every_capability() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../spec/examples/verify-signature.request.json"
+    );
+    let raw = std::fs::read(path).expect("spec/examples/verify-signature.request.json");
+    let mut sandbox = Sandbox::new();
+    // The capture's responder is long gone; fail fast on it.
+    sandbox.set("NOTATION_AKV_VERIFIER_OCSP_TIMEOUT", "1s");
+    let run = sandbox.run("verify-signature", &raw);
+    let response = run.response();
+    assert_eq!(response["processedAttributes"], json!([KEY_ID_ATTRIBUTE]));
+    assert_eq!(run.result(IDENTITY), (true, String::new()));
+    let (success, reason) = run.result(REVOCATION);
+    assert!(!success);
+    assert!(
+        reason.starts_with("revocation status is unknown"),
+        "{reason}"
+    );
+}

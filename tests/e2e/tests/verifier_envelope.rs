@@ -1,0 +1,371 @@
+//! The verifier inside the real `notation verify` (1.3.2): a test-only JWS envelope names
+//! `akv-verifier` in the critical `io.cncf.notary.verificationPlugin` attribute and carries our
+//! critical key-id attribute, so notation runs the installed plugin exactly as it will for the
+//! signer's envelope mode. The envelope is built here (ES256 with a local key) and attached with
+//! oras as a Notary signature.
+//!
+//! Shows what only the real CLI can: the policy level deciding what our `success:false` means
+//! (strict fails, permissive logs revocation, audit logs identity), `--plugin-config` reaching the
+//! plugin, and an unknown critical attribute failing even under audit. The plugin is installed
+//! behind a wrapper that saves each request, so the test also checks the exact request notation
+//! sends (and, with `NOTATION_AKV_WRITE_EXAMPLES=spec/examples`, writes it as a reference example).
+
+mod verifier_support;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use akv_test_responders::crl::Reason;
+use akv_test_responders::ocsp::{OcspResponder, Status};
+use akv_test_responders::pki::{CertOptions, Issued, TestCa};
+use base64::Engine as _;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use notation_akv_e2e::local_key::LocalKey;
+use notation_akv_e2e::{Artifact, NotationEnv, Registry, examples, locate};
+use serde_json::{Value, json};
+use verifier_support::*;
+
+const KEY_ID: &str = "https://myvault.vault.azure.net/keys/signer/0123456789abcdef0123456789abcdef";
+const KEY_ID_ATTRIBUTE: &str = "io.github.notation-akv.keyId";
+const STORE: &str = "envelope";
+
+/// Installs `notation-akv-verifier` as plugin `akv-verifier` behind a shell wrapper that keeps
+/// each request in `<capture>/<command>.json`.
+fn install_recording_verifier(env: &NotationEnv, capture: &Path) {
+    let binary = locate::workspace_binary("notation-akv-verifier")
+        .expect("build it: cargo build -p notation-akv-verifier");
+    std::fs::create_dir_all(capture).unwrap();
+    let script = format!(
+        "#!/bin/sh\ncat > '{dir}/'\"$1\".json\nexec '{bin}' \"$1\" < '{dir}/'\"$1\".json\n",
+        dir = capture.display(),
+        bin = binary.display()
+    );
+    let path = env.write_file("verifier-wrapper.sh", script).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    env.install_plugin_as(&path, "akv-verifier").unwrap();
+}
+
+/// UTC RFC 3339 with whole seconds (civil-from-days, proleptic Gregorian).
+fn rfc3339(t: SystemTime) -> String {
+    let secs = t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+fn sha256_hex(der: &[u8]) -> String {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A JWS Notary envelope for `artifact`, signed by `key`, with the given critical extended
+/// attributes (besides the signing scheme).
+fn envelope(
+    env: &NotationEnv,
+    artifact: &Artifact,
+    key: &LocalKey,
+    extended: &[(&str, &str)],
+) -> Vec<u8> {
+    let descriptor: Value = serde_json::from_str(
+        &env.oras_ok(&[
+            "manifest",
+            "fetch",
+            "--plain-http",
+            "--descriptor",
+            &artifact.by_digest(),
+        ])
+        .unwrap()
+        .stdout,
+    )
+    .unwrap();
+    let payload = json!({"targetArtifact": {
+        "mediaType": descriptor["mediaType"],
+        "digest": descriptor["digest"],
+        "size": descriptor["size"],
+    }});
+    let signing_time = rfc3339(SystemTime::now() - Duration::from_secs(60));
+    let mut protected = json!({
+        "alg": "ES256",
+        "cty": "application/vnd.cncf.notary.payload.v1+json",
+        "io.cncf.notary.signingScheme": "notary.x509",
+        "io.cncf.notary.signingTime": signing_time,
+    });
+    let mut crit = vec!["io.cncf.notary.signingScheme".to_string()];
+    for (name, value) in extended {
+        protected[*name] = json!(value);
+        crit.push(name.to_string());
+    }
+    protected["crit"] = json!(crit);
+    let protected = URL_SAFE_NO_PAD.encode(protected.to_string());
+    let payload = URL_SAFE_NO_PAD.encode(payload.to_string());
+    let signing_input = format!("{protected}.{payload}");
+    let signature = key.sign("SHA-256", signing_input.as_bytes()).unwrap();
+    json!({
+        "payload": payload,
+        "protected": protected,
+        "header": {
+            "x5c": key.chain().iter().map(|c| STANDARD.encode(c)).collect::<Vec<_>>(),
+            "io.cncf.notary.signingAgent": "notation-akv e2e test envelope",
+        },
+        "signature": URL_SAFE_NO_PAD.encode(signature),
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// Pushes an artifact and attaches `envelope_for(artifact)` as its Notary signature.
+fn signed_artifact(
+    env: &NotationEnv,
+    registry: &Registry,
+    tag: &str,
+    key: &LocalKey,
+    extended: &[(&str, &str)],
+) -> Artifact {
+    let artifact = env
+        .push_artifact(registry, "envelope", tag, tag.as_bytes())
+        .unwrap();
+    let file = format!("{tag}.sig.jws");
+    env.write_file(&file, envelope(env, &artifact, key, extended))
+        .unwrap();
+    let thumbprints: Vec<String> = key.chain().iter().map(|c| sha256_hex(c)).collect();
+    env.oras_ok(&[
+        "attach",
+        "--plain-http",
+        "--artifact-type",
+        "application/vnd.cncf.notary.signature",
+        "--annotation",
+        &format!(
+            "io.cncf.notary.x509chain.thumbprint#S256={}",
+            serde_json::to_string(&thumbprints).unwrap()
+        ),
+        &artifact.by_digest(),
+        &format!("{file}:application/jose+json"),
+    ])
+    .unwrap();
+    artifact
+}
+
+fn policy(env: &NotationEnv, registry: &Registry, level: &str, identities: &[&str]) {
+    env.import_trust_policy(&json!({
+        "version": "1.0",
+        "trustPolicies": [{
+            "name": "envelope",
+            "registryScopes": [registry.repository("envelope")],
+            "signatureVerification": {"level": level},
+            "trustStores": [format!("ca:{STORE}")],
+            "trustedIdentities": identities,
+        }]
+    }))
+    .unwrap();
+}
+
+fn local_key(
+    env: &NotationEnv,
+    name: &str,
+    leaf: &Issued,
+    intermediate: &TestCa,
+    root: &TestCa,
+) -> LocalKey {
+    let chain = vec![
+        leaf.der.clone(),
+        intermediate.der().to_vec(),
+        root.der().to_vec(),
+    ];
+    register_local_key(env, name, &leaf.key.pkcs8_pem(), chain);
+    let work = env.work_dir();
+    LocalKey::load(
+        &work.join(format!("{name}.key")),
+        &work.join(format!("{name}.crt")),
+    )
+    .unwrap()
+}
+
+fn captured(capture: &Path, command: &str) -> Value {
+    let path: PathBuf = capture.join(format!("{command}.json"));
+    serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+}
+
+#[test]
+fn notation_verify_runs_akv_verifier_for_envelopes_that_name_it() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let responder = runtime.block_on(OcspResponder::start(&[], None)).unwrap();
+    let registry = Registry::start().unwrap();
+    let env = NotationEnv::new().unwrap();
+    let capture = env.root().join("captured");
+    install_recording_verifier(&env, &capture);
+
+    let root = TestCa::root("envelope root").unwrap();
+    let intermediate = root
+        .intermediate("envelope intermediate", &CertOptions::ocsp(responder.url()))
+        .unwrap();
+    let good_leaf = intermediate
+        .issue("envelope leaf", &CertOptions::ocsp(responder.url()))
+        .unwrap();
+    let revoked_leaf = intermediate
+        .issue("revoked leaf", &CertOptions::ocsp(responder.url()))
+        .unwrap();
+    responder.add_ca(&root).unwrap();
+    responder.add_ca(&intermediate).unwrap();
+    responder.set_status(intermediate.serial(), Status::Good);
+    responder.set_status(&good_leaf.serial, Status::Good);
+    responder.set_status(
+        &revoked_leaf.serial,
+        Status::Revoked {
+            time: SystemTime::now() - Duration::from_secs(600),
+            reason: Some(Reason::KeyCompromise),
+        },
+    );
+    let good = local_key(&env, "good", &good_leaf, &intermediate, &root);
+    let revoked = local_key(&env, "revoked", &revoked_leaf, &intermediate, &root);
+    let root_pem = env.write_file("envelope-root.crt", root.pem()).unwrap();
+    env.add_ca_cert(STORE, &root_pem).unwrap();
+
+    let ours = [
+        ("io.cncf.notary.verificationPlugin", "akv-verifier"),
+        (KEY_ID_ATTRIBUTE, KEY_ID),
+    ];
+    let verify = |artifact: &Artifact, extra: &[&str]| {
+        let mut args = vec!["verify", "-v"];
+        args.extend_from_slice(extra);
+        let reference = artifact.by_digest();
+        args.push(&reference);
+        env.notation(&args).unwrap()
+    };
+
+    // 1. Good chain, key pin: notation runs our plugin and accepts.
+    let artifact = signed_artifact(&env, &registry, "good", &good, &ours);
+    policy(
+        &env,
+        &registry,
+        "strict",
+        &["akv.key:https://myvault.vault.azure.net/keys/signer"],
+    );
+    let out = verify(&artifact, &[]);
+    assert!(out.success(), "{}", out.stderr);
+    let request = captured(&capture, "verify-signature");
+    assert_eq!(request["contractVersion"], "1.0");
+    assert_eq!(
+        request["signature"]["criticalAttributes"]["extendedAttributes"],
+        json!({KEY_ID_ATTRIBUTE: KEY_ID})
+    );
+    assert_eq!(
+        request["signature"]["unprocessedAttributes"],
+        json!([KEY_ID_ATTRIBUTE])
+    );
+    assert_eq!(
+        request["signature"]["criticalAttributes"]["expiry"],
+        "0001-01-01T00:00:00Z"
+    );
+    assert_eq!(
+        request["trustPolicy"],
+        json!({
+            "trustedIdentities": ["akv.key:https://myvault.vault.azure.net/keys/signer"],
+            "signatureVerification": ["SIGNATURE_VERIFIER.TRUSTED_IDENTITY", "SIGNATURE_VERIFIER.REVOCATION_CHECK"],
+        })
+    );
+    assert!(request.get("pluginConfig").is_none(), "{request}");
+    let raw = std::fs::read_to_string(capture.join("verify-signature.json")).unwrap();
+    let metadata = std::fs::read_to_string(capture.join("get-plugin-metadata.json")).unwrap();
+    examples::write_examples(&[
+        ("verify-signature.request.json".into(), raw),
+        ("get-plugin-metadata.verify.request.json".into(), metadata),
+    ])
+    .unwrap();
+
+    // 2. The wrong key pin: an authenticity failure, enforced by strict, only logged by audit.
+    policy(
+        &env,
+        &registry,
+        "strict",
+        &["akv.key:https://myvault.vault.azure.net/keys/other"],
+    );
+    let out = verify(&artifact, &[]);
+    assert!(!out.success());
+    assert!(
+        out.stderr
+            .contains("matches none of the trusted identities"),
+        "{}",
+        out.stderr
+    );
+    policy(
+        &env,
+        &registry,
+        "audit",
+        &["akv.key:https://myvault.vault.azure.net/keys/other"],
+    );
+    assert!(verify(&artifact, &[]).success());
+
+    // 3. A revoked leaf: strict fails with our reason, permissive only logs it.
+    let revoked_artifact = signed_artifact(&env, &registry, "revoked", &revoked, &ours);
+    policy(&env, &registry, "strict", &["*"]);
+    let out = verify(&revoked_artifact, &[]);
+    assert!(!out.success());
+    assert!(out.stderr.contains("keyCompromise"), "{}", out.stderr);
+    policy(&env, &registry, "permissive", &["*"]);
+    let out = verify(&revoked_artifact, &[]);
+    assert!(out.success(), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("keyCompromise"),
+        "logged: {}",
+        out.stderr
+    );
+
+    // 4. --plugin-config reaches the plugin: a horizon beyond the leaf's year fails revocation.
+    policy(&env, &registry, "strict", &["*"]);
+    let out = verify(&artifact, &["--plugin-config", "expiry_horizon=400d"]);
+    assert!(!out.success());
+    assert!(
+        out.stderr.contains("inside the expiry horizon of 400d"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        captured(&capture, "verify-signature")["pluginConfig"],
+        json!({"expiry_horizon": "400d"})
+    );
+
+    // 5. A critical attribute we do not understand is not marked processed: notation refuses the
+    //    signature even under audit.
+    let unknown = signed_artifact(
+        &env,
+        &registry,
+        "unknown-attribute",
+        &good,
+        &[ours[0], ours[1], ("com.example.policy", "x")],
+    );
+    policy(&env, &registry, "audit", &["*"]);
+    let out = verify(&unknown, &[]);
+    assert!(!out.success());
+    assert!(out.stderr.contains("com.example.policy"), "{}", out.stderr);
+    // notation builds this list from a Go map, so its order varies from run to run.
+    let mut unprocessed: Vec<String> = serde_json::from_value(
+        captured(&capture, "verify-signature")["signature"]["unprocessedAttributes"].clone(),
+    )
+    .unwrap();
+    unprocessed.sort();
+    assert_eq!(unprocessed, ["com.example.policy", KEY_ID_ATTRIBUTE]);
+}
