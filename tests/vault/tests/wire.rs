@@ -47,10 +47,17 @@ fn normalize(v: &Value, vault: &TestVault) -> Value {
                         }
                         ("expires_on" | "timestamp", _) => json!("<time>"),
                         ("access_token", _) => json!("<token>"),
-                        ("cer" | "value" | "n" | "x" | "y" | "x5t", Value::String(s))
-                            if !s.contains("://") =>
-                        {
-                            json!(format!("<{} base64 chars>", s.len()))
+                        // DER lengths vary with ECDSA signatures; only say what it is.
+                        ("cer", _) => json!("<base64 DER certificate>"),
+                        ("value", Value::String(s)) if s.starts_with("-----BEGIN") => {
+                            json!(format!(
+                                "<PEM: {} certificates, {} private keys>",
+                                s.matches("BEGIN CERTIFICATE").count(),
+                                s.matches("BEGIN PRIVATE KEY").count()
+                            ))
+                        }
+                        ("value" | "n" | "x" | "y" | "x5t", Value::String(s)) => {
+                            json!(format!("<{} base64url chars>", s.len()))
                         }
                         _ => normalize(v, vault),
                     };
