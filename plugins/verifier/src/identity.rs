@@ -11,6 +11,9 @@
 //! | `x509.sha256:<64 hex>` | the SHA-256 of the leaf, **or of any CA certificate the leaf chains up to** in the signature's chain (each link's signature verified here), so a policy can pin an issuing CA as well as a single leaf |
 //! | `akv.key:<https://vault/keys/name[/version]>` | the signer's key-id attribute ([`AKV_KEY_ID`]) names the same vault and key, and the same version when the entry has one |
 //!
+//! A signature whose [`AKV_KEY_ID`] attribute is present but not a key URL fails, whatever the
+//! policy: the plugin tells notation it processed that attribute.
+//!
 //! Several entries: any match passes. An entry that cannot be parsed (unknown prefix, bad DN, bad
 //! fingerprint, not a key URL) fails the check even when another entry matches: a policy that is
 //! partly unreadable does not say what its author meant, and notation itself refuses trust policies
@@ -181,6 +184,12 @@ pub fn evaluate(
     }
     if entries.is_empty() {
         return Err("the trust policy lists no trusted identities".into());
+    }
+    // The attribute is listed as processed, so a value we cannot read must not pass silently.
+    if let SignerKey::Malformed(reason) = signer_key {
+        return Err(format!(
+            "the signature's key-id attribute is malformed: {reason}"
+        ));
     }
 
     // Computed once, only when a subject entry needs it; its failure is a reason, not a crash.

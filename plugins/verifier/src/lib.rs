@@ -75,7 +75,8 @@ impl Plugin for Verifier {
     }
 
     fn help(&self) -> &str {
-        HELP
+        static HELP: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        HELP.get_or_init(help_text)
     }
 
     fn verify_signature(
@@ -86,13 +87,21 @@ impl Plugin for Verifier {
     }
 }
 
-const HELP: &str = "\
-Configuration (first source wins): notation verify --plugin-config key=value,
-then NOTATION_AKV_VERIFIER_<KEY>, then the JSON file named by NOTATION_AKV_VERIFIER_CONFIG
-(default $XDG_CONFIG_HOME/notation-akv/verifier.json). Keys: ocsp_timeout, crl_timeout,
-ocsp_nonce, ocsp_certid_hash, cache, cache_dir, offline_bundle, offline_mode, expiry_horizon,
-expiry_horizon_mode, akv_status, akv_certificates, akv_timeout, log_file.
-Trusted identities: *, x509.subject:<DN>, x509.sha256:<hex>, akv.key:<vault key URL>.";
+/// `--help` text: the sources, every key from [`config::KEYS`] and the identity forms.
+fn help_text() -> String {
+    let mut text = String::from(
+        "Configuration (first source wins): notation verify --plugin-config key=value, then\n\
+         NOTATION_AKV_VERIFIER_<KEY>, then the JSON file named by NOTATION_AKV_VERIFIER_CONFIG\n\
+         (default $XDG_CONFIG_HOME/notation-akv/verifier.json). Keys:\n",
+    );
+    for (key, description) in config::KEYS {
+        text.push_str(&format!("  {key:<21} {description}\n"));
+    }
+    text.push_str(
+        "Trusted identities: *, x509.subject:<DN>, x509.sha256:<hex>, akv.key:<vault key URL>.\n",
+    );
+    text
+}
 
 /// One `verify-signature` run with an explicit environment and clock (the testable core).
 pub fn verify(

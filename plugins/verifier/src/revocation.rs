@@ -10,14 +10,27 @@ use notation_akv_revocation::{
     BundleConfig, CertStatus, ChainResult, ProxyConfig, RevocationChecker, RevocationConfig,
     Verdict,
 };
-use notation_akv_x509::Certificate;
+use notation_akv_x509::{Certificate, parse_bundle};
 
 use crate::config::{Environment, Settings};
 use crate::log::Log;
 
 /// The engine configuration the settings ask for; proxies come from the standard variables.
-pub fn engine_config(settings: &Settings, env: &Environment) -> RevocationConfig {
-    RevocationConfig {
+pub fn engine_config(settings: &Settings, env: &Environment) -> Result<RevocationConfig, String> {
+    let extra_tls_roots = match &settings.tls_ca_file {
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .map_err(|e| format!("tls_ca_file {}: cannot be read: {e}", path.display()))?;
+            parse_bundle(&bytes)
+                .map_err(|e| format!("tls_ca_file {}: {e}", path.display()))?
+                .certificates
+                .iter()
+                .map(|c| c.der().to_vec())
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    Ok(RevocationConfig {
         ocsp_timeout: settings.ocsp_timeout,
         crl_timeout: settings.crl_timeout,
         ocsp_nonce: settings.ocsp_nonce,
@@ -27,9 +40,12 @@ pub fn engine_config(settings: &Settings, env: &Environment) -> RevocationConfig
             dir,
             mode: settings.offline_mode,
         }),
+        ocsp_max_age: settings.ocsp_max_age,
+        max_clock_skew: settings.clock_skew,
+        extra_tls_roots,
         proxy: ProxyConfig::from_lookup(|name| env.get(name).map(str::to_string)),
         ..RevocationConfig::default()
-    }
+    })
 }
 
 /// Builds the engine; a cache that cannot be opened is dropped (the check still works without
@@ -60,7 +76,7 @@ pub fn check(
     now: SystemTime,
     log: &Log,
 ) -> Result<ChainResult, String> {
-    let checker = checker(engine_config(settings, env), log)?;
+    let checker = checker(engine_config(settings, env)?, log)?;
     for (path, why) in checker.bundle_skipped() {
         log.line(format!(
             "offline bundle file {} ignored: {why}",

@@ -376,3 +376,19 @@ fn the_captured_notation_request_is_answered_for_every_capability() {
         "{reason}"
     );
 }
+
+#[test]
+fn a_malformed_key_id_attribute_fails_identity_even_for_a_wildcard_policy() {
+    let run = Sandbox::new().verify(
+        &Request::new(chain().der_chain())
+            .attribute(KEY_ID_ATTRIBUTE, json!("not a key url"))
+            .json(),
+    );
+    assert_eq!(
+        run.response()["processedAttributes"],
+        json!([KEY_ID_ATTRIBUTE])
+    );
+    let (success, reason) = run.result(IDENTITY);
+    assert!(!success);
+    assert!(reason.contains("key-id attribute is malformed"), "{reason}");
+}

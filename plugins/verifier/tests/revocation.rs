@@ -403,3 +403,91 @@ fn a_missing_offline_bundle_is_reported() {
     assert!(!success);
     assert!(reason.contains("/nonexistent/bundle"), "{reason}");
 }
+
+#[test]
+fn https_responder_trusted_through_tls_ca_file() {
+    let world = World::new();
+    let tls = akv_test_responders::tls::TlsIdentity::new().unwrap();
+    let responder = world
+        .runtime
+        .block_on(OcspResponder::start(&[], Some(tls.server_config())))
+        .unwrap();
+    assert!(responder.url().starts_with("https://"));
+    let root = TestCa::root("https root").unwrap();
+    let intermediate = root
+        .intermediate("https intermediate", &CertOptions::default())
+        .unwrap();
+    let leaf = intermediate
+        .issue("https leaf", &CertOptions::ocsp(responder.url()))
+        .unwrap();
+    responder.add_ca(&intermediate).unwrap();
+    responder.set_status(&leaf.serial, Status::Good);
+    let chain = vec![leaf.der, intermediate.der().to_vec(), root.der().to_vec()];
+    let sandbox = Sandbox::new();
+    let ca_file = sandbox.path().join("tls-ca.der");
+    std::fs::write(&ca_file, tls.ca_der()).unwrap();
+
+    // Without the CA the TLS handshake fails and the status is unknown.
+    let (success, reason) = sandbox
+        .verify(
+            &Request::new(chain.clone())
+                .capabilities(&[REVOCATION])
+                .json(),
+        )
+        .result(REVOCATION);
+    assert!(!success);
+    assert!(reason.contains(&responder.url()), "{reason}");
+
+    let run = sandbox.verify(
+        &Request::new(chain)
+            .capabilities(&[REVOCATION])
+            .config("tls_ca_file", ca_file.to_str().unwrap())
+            .json(),
+    );
+    assert_eq!(run.result(REVOCATION), (true, String::new()));
+}
+
+#[test]
+fn responses_without_next_update_follow_ocsp_max_age() {
+    let world = World::new();
+    let chain = OcspChain::new(&world);
+    chain
+        .responder
+        .set_behaviour(akv_test_responders::ocsp::Behaviour {
+            validity: None,
+            ..akv_test_responders::ocsp::Behaviour::default()
+        });
+    let sandbox = Sandbox::new();
+    let fresh = chain.request().config("cache", "false");
+    assert_eq!(
+        sandbox.verify(&fresh.json()).result(REVOCATION),
+        (true, String::new())
+    );
+    // notation's behaviour: such responses are expired.
+    let (success, reason) = sandbox
+        .verify(&fresh.config("ocsp_max_age", "0").json())
+        .result(REVOCATION);
+    assert!(!success);
+    assert!(reason.contains("no nextUpdate"), "{reason}");
+}
+
+#[test]
+fn concurrent_verifications_share_one_cache_safely() {
+    let world = World::new();
+    let chain = OcspChain::new(&world);
+    let sandbox = Sandbox::new();
+    let body = serde_json::to_vec(&chain.request().json()).unwrap();
+    let runs: Vec<Run> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| scope.spawn(|| sandbox.run("verify-signature", &body)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for run in &runs {
+        assert_eq!(run.result(REVOCATION), (true, String::new()));
+    }
+    // Afterwards the shared cache answers alone.
+    let before = chain.responder.requests();
+    assert!(sandbox.verify(&chain.request().json()).result(REVOCATION).0);
+    assert_eq!(chain.responder.requests(), before);
+}

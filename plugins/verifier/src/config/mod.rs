@@ -44,6 +44,12 @@ pub struct Settings {
     pub crl_timeout: Duration,
     pub ocsp_nonce: bool,
     pub ocsp_certid_hash: CertIdHash,
+    /// How long an OCSP response without nextUpdate stays usable; `None` refuses them (notation).
+    pub ocsp_max_age: Option<Duration>,
+    /// Tolerance for responder and CA clocks on thisUpdate/nextUpdate.
+    pub clock_skew: Duration,
+    /// Extra trust anchors for https responders and CRL servers (a PEM or DER bundle).
+    pub tls_ca_file: Option<PathBuf>,
     pub cache: bool,
     pub cache_dir: Option<PathBuf>,
     pub offline_bundle: Option<PathBuf>,
@@ -68,6 +74,9 @@ impl Default for Settings {
             crl_timeout: Duration::from_secs(10),
             ocsp_nonce: false,
             ocsp_certid_hash: CertIdHash::Sha1,
+            ocsp_max_age: Some(Duration::from_secs(24 * 3600)),
+            clock_skew: Duration::from_secs(5 * 60),
+            tls_ca_file: None,
             cache: true,
             cache_dir: None,
             offline_bundle: None,
@@ -94,6 +103,18 @@ pub const KEYS: &[(&str, &str)] = &[
     (
         "ocsp_certid_hash",
         "sha1 (default, what every responder supports) or sha256",
+    ),
+    (
+        "ocsp_max_age",
+        "how long an OCSP response without nextUpdate is accepted after thisUpdate; 0 refuses them as notation does (default 24h)",
+    ),
+    (
+        "clock_skew",
+        "tolerance for responder and CA clocks on thisUpdate/nextUpdate (default 5m)",
+    ),
+    (
+        "tls_ca_file",
+        "PEM or DER bundle of extra CA certificates trusted for https responders and CRL servers",
     ),
     (
         "cache",
@@ -428,6 +449,12 @@ fn apply(
             )
             .map_err(bad)?
         }
+        "ocsp_max_age" => {
+            let age = value::duration(raw).map_err(bad)?;
+            settings.ocsp_max_age = (!age.is_zero()).then_some(age);
+        }
+        "clock_skew" => settings.clock_skew = value::duration(raw).map_err(bad)?,
+        "tls_ca_file" => settings.tls_ca_file = Some(path(raw)?),
         "cache" => settings.cache = value::boolean(raw).map_err(bad)?,
         "cache_dir" => settings.cache_dir = Some(path(raw)?),
         "offline_bundle" => settings.offline_bundle = Some(path(raw)?),
