@@ -5,11 +5,13 @@
 //! the plugins use, so SDK types do not leak. The SDK clients are built lazily, one per object
 //! kind, so a command pays for (and authenticates to) only what it touches.
 
+use crate::cache::Cache;
 use crate::cloud::Cloud;
 use crate::credential::{ChainedCredential, CredentialInputs};
 use crate::deadline::{Deadline, call};
 use crate::error::{Operation, ServiceDetail, Target, VaultError};
 use crate::log::RequestLog;
+use crate::preauth::PreAuthorizePolicy;
 use crate::settings::{INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK, VaultSettings};
 use crate::transport::{ExchangeLogPolicy, client_options};
 use azure_core::http::{ClientOptions, RequestContent};
@@ -117,6 +119,7 @@ pub struct VaultClient {
     deadline: Deadline,
     log: RequestLog,
     exchanges: Arc<ExchangeLogPolicy>,
+    preauth: Arc<PreAuthorizePolicy>,
     keys: OnceLock<KeyClient>,
     certificates: OnceLock<CertificateClient>,
     secrets: OnceLock<SecretClient>,
@@ -164,6 +167,16 @@ impl VaultClient {
             Some(p) => format!("{}:{p}", endpoint.host_str().unwrap_or_default()),
             None => endpoint.host_str().unwrap_or_default().to_string(),
         };
+        // Vault requests (not token requests) also pass the pre-authorization policy, ahead of
+        // the exchange log so the log shows what was really sent.
+        let preauth = PreAuthorizePolicy::new(
+            vault.clone(),
+            credential.clone(),
+            !settings.insecure_skip_challenge_resource_check,
+            log.clone(),
+        );
+        let mut options = options;
+        options.per_try_policies.insert(0, preauth.clone());
         Ok(VaultClient {
             endpoint: endpoint.clone(),
             vault,
@@ -173,10 +186,17 @@ impl VaultClient {
             deadline,
             log,
             exchanges,
+            preauth,
             keys: OnceLock::new(),
             certificates: OnceLock::new(),
             secrets: OnceLock::new(),
         })
+    }
+
+    /// Remembers vault auth challenges in `cache`, so later processes skip the challenge round
+    /// trip (see [`crate::preauth`]).
+    pub fn remember_challenges(&self, cache: Cache) {
+        self.preauth.persist_in(cache);
     }
 
     /// HTTP exchanges made so far (vault, challenge and token endpoints).

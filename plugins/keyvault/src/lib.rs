@@ -9,6 +9,7 @@
 //! - [`error`]: vault failures mapped to the protocol's error codes with permission hints;
 //! - [`client`]: the four operations (get certificate, get secret, get key, sign) over the SDK;
 //! - [`cache`]: the on-disk cache of public material (chains, key specs, resolved versions);
+//! - [`preauth`]: reuse of a vault's auth-challenge scope across processes (saves a round trip);
 //! - [`log`]: the optional request log, with nothing secret in it.
 //!
 //! Nothing here prints: the plugins' stdout and stderr belong to the protocol.
@@ -21,6 +22,7 @@ pub mod deadline;
 pub mod error;
 pub mod id;
 pub mod log;
+pub mod preauth;
 pub mod settings;
 pub mod transport;
 

@@ -53,6 +53,9 @@ impl Session {
         )
         .map_err(|e| SignError::Internal(e.to_string()))?;
         let cache = Cache::open(&config.vault.cache, log.clone());
+        if let Some(cache) = &cache {
+            vault.remember_challenges(cache.clone());
+        }
         Ok(Session {
             id,
             config,

@@ -309,6 +309,16 @@ fn warm_notation_sign_makes_one_vault_request() {
         3,
         "warm: exactly one sign request each"
     );
+    let challenges = s
+        .vault
+        .requests()
+        .iter()
+        .filter(|r| !r.bearer && r.path.contains("/e2e-counted"))
+        .count();
+    assert_eq!(
+        challenges, 1,
+        "only the first process asks for the auth challenge"
+    );
 }
 
 #[test]
