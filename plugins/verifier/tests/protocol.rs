@@ -392,3 +392,41 @@ fn a_malformed_key_id_attribute_fails_identity_even_for_a_wildcard_policy() {
     assert!(!success);
     assert!(reason.contains("key-id attribute is malformed"), "{reason}");
 }
+
+#[test]
+fn every_key_spec_passes_identity_pins_and_status() {
+    let sandbox = Sandbox::new();
+    for spec in KeySpec::ALL {
+        for chain in [
+            ChainBuilder::new(spec).build().unwrap(),
+            ChainBuilder::self_signed(spec).build().unwrap(),
+        ] {
+            let der = chain.der_chain();
+            let pins: Vec<String> = der
+                .iter()
+                .map(|c| {
+                    format!(
+                        "x509.sha256:{}",
+                        notation_akv_x509::Certificate::from_der(c)
+                            .unwrap()
+                            .sha256_fingerprint()
+                    )
+                })
+                .collect();
+            // Each certificate of the chain, pinned alone, is accepted.
+            for pin in &pins {
+                let run = sandbox.verify(
+                    &Request::new(der.clone())
+                        .identities(&[pin])
+                        .config("expiry_horizon", "30d")
+                        .json(),
+                );
+                assert_eq!(run.result(IDENTITY), (true, String::new()), "{spec} {pin}");
+                assert_eq!(run.result(REVOCATION), (true, String::new()), "{spec}");
+            }
+            let subject = format!("x509.subject: {}", chain.leaf().subject().to_dn_string());
+            let run = sandbox.verify(&Request::new(der).identities(&[&subject]).json());
+            assert!(run.result(IDENTITY).0, "{spec} {subject}");
+        }
+    }
+}
