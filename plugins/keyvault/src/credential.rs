@@ -5,7 +5,8 @@
 //! uses the first that yields a token:
 //!
 //! 1. **environment**: `AZURE_TENANT_ID` + `AZURE_CLIENT_ID` + `AZURE_CLIENT_SECRET` (a service
-//!    principal with a client secret);
+//!    principal with a client secret), or `AZURE_CLIENT_CERTIFICATE_PATH` (+ `_PASSWORD`) instead
+//!    of the secret (see [`crate::client_certificate`]);
 //! 2. **workloadid**: `AZURE_TENANT_ID` + `AZURE_CLIENT_ID` + `AZURE_FEDERATED_TOKEN_FILE` (AKS
 //!    workload identity, GitHub OIDC);
 //! 3. **azurepipelines**: `AZURESUBSCRIPTION_TENANT_ID` + `AZURESUBSCRIPTION_CLIENT_ID` +
@@ -21,6 +22,7 @@
 //! one source. When nothing works, the error lists every source with why it was skipped or how
 //! it failed. Tokens live only in memory for the one command; they are never written anywhere.
 
+use crate::client_certificate::CertificateAssertion;
 use crate::cloud::Cloud;
 use crate::settings::{CredentialType, VaultSettings};
 use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
@@ -28,9 +30,10 @@ use azure_core::error::ErrorKind;
 use azure_core::http::ClientOptions;
 use azure_identity::{
     AzureCliCredential, AzureCliCredentialOptions, AzurePipelinesCredential,
-    AzurePipelinesCredentialOptions, ClientAssertionCredentialOptions, ClientSecretCredential,
-    ClientSecretCredentialOptions, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
-    UserAssignedId, WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
+    AzurePipelinesCredentialOptions, ClientAssertionCredential, ClientAssertionCredentialOptions,
+    ClientSecretCredential, ClientSecretCredentialOptions, ManagedIdentityCredential,
+    ManagedIdentityCredentialOptions, UserAssignedId, WorkloadIdentityCredential,
+    WorkloadIdentityCredentialOptions,
 };
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -198,17 +201,28 @@ fn client_id(inputs: &CredentialInputs<'_>) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// Client options with the authority host for credentials that call Entra.
-fn entra_options(inputs: &CredentialInputs<'_>) -> ClientOptions {
-    let mut options = inputs.client_options.clone();
-    let authority = inputs
+/// The explicit Entra authority: `authority_host`, then `AZURE_AUTHORITY_HOST`.
+fn explicit_authority(inputs: &CredentialInputs<'_>) -> Option<String> {
+    inputs
         .settings
         .authority_host
         .clone()
-        .or_else(|| (inputs.env)("AZURE_AUTHORITY_HOST").filter(|v| !v.is_empty()));
+        .or_else(|| (inputs.env)("AZURE_AUTHORITY_HOST").filter(|v| !v.is_empty()))
+}
+
+/// The Entra authority credentials will call (explicit, else the vault's cloud, else public).
+fn authority(inputs: &CredentialInputs<'_>) -> String {
+    explicit_authority(inputs)
+        .or_else(|| inputs.cloud.authority_host().map(str::to_string))
+        .unwrap_or_else(|| "https://login.microsoftonline.com".to_string())
+}
+
+/// Client options with the authority host for credentials that call Entra.
+fn entra_options(inputs: &CredentialInputs<'_>) -> ClientOptions {
+    let mut options = inputs.client_options.clone();
     options.cloud = inputs
         .cloud
-        .configuration(authority.as_deref())
+        .configuration(explicit_authority(inputs).as_deref())
         .map(Arc::new);
     options
 }
@@ -227,11 +241,11 @@ fn environment(inputs: &CredentialInputs<'_>) -> Source {
     let tenant = tenant(inputs);
     let client = client_id(inputs);
     let secret = (inputs.env)("AZURE_CLIENT_SECRET").filter(|v| !v.is_empty());
-    if secret.is_none() && (inputs.env)("AZURE_CLIENT_CERTIFICATE_PATH").is_some() {
-        return Source::Unavailable {
-            name: NAME,
-            reason: "AZURE_CLIENT_CERTIFICATE_PATH is set, but client certificates are not supported yet; use a client secret, workload identity or managed identity".into(),
-        };
+    let certificate = (inputs.env)("AZURE_CLIENT_CERTIFICATE_PATH").filter(|v| !v.is_empty());
+    if secret.is_none()
+        && let Some(path) = certificate
+    {
+        return certificate_source(inputs, tenant, client, &path);
     }
     if let Some(reason) = missing(&[
         ("AZURE_TENANT_ID", tenant.is_some()),
@@ -256,6 +270,61 @@ fn environment(inputs: &CredentialInputs<'_>) -> Source {
         .map(|c| c as Arc<dyn TokenCredential>),
         None,
     )
+}
+
+/// The `environment` source with `AZURE_CLIENT_CERTIFICATE_PATH` instead of a secret.
+fn certificate_source(
+    inputs: &CredentialInputs<'_>,
+    tenant: Option<String>,
+    client: Option<String>,
+    path: &str,
+) -> Source {
+    const NAME: &str = "environment";
+    if let Some(reason) = missing(&[
+        ("AZURE_TENANT_ID", tenant.is_some()),
+        ("AZURE_CLIENT_ID", client.is_some()),
+    ]) {
+        return Source::Unavailable { name: NAME, reason };
+    }
+    let (Some(tenant), Some(client)) = (tenant, client) else {
+        unreachable!("checked by missing()")
+    };
+    let endpoint = match url::Url::parse(&authority(inputs))
+        .and_then(|u| u.join(&format!("/{tenant}/oauth2/v2.0/token")))
+    {
+        Ok(url) => url.to_string(),
+        Err(e) => {
+            return Source::Unavailable {
+                name: NAME,
+                reason: format!("bad authority host ({e})"),
+            };
+        }
+    };
+    let password = (inputs.env)("AZURE_CLIENT_CERTIFICATE_PASSWORD");
+    match CertificateAssertion::load(
+        std::path::Path::new(path),
+        password.as_deref(),
+        &client,
+        &endpoint,
+    ) {
+        Ok(assertion) => ready(
+            NAME,
+            ClientAssertionCredential::new(
+                tenant,
+                client,
+                assertion,
+                Some(ClientAssertionCredentialOptions {
+                    client_options: entra_options(inputs),
+                }),
+            )
+            .map(|c| c as Arc<dyn TokenCredential>),
+            None,
+        ),
+        Err(reason) => Source::Unavailable {
+            name: NAME,
+            reason: format!("AZURE_CLIENT_CERTIFICATE_PATH {reason}"),
+        },
+    }
 }
 
 fn workload(inputs: &CredentialInputs<'_>) -> Source {

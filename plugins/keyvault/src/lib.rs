@@ -4,6 +4,7 @@
 //! - [`cloud`]: clouds recognised from the vault host and their Entra authorities;
 //! - [`settings`]: config keys and their `NOTATION_AKV_*` environment equivalents;
 //! - [`credential`]: our ordered credential chain over `azure_identity` 1.x;
+//! - [`client_certificate`]: certificate client assertions without OpenSSL;
 //! - [`transport`]: the shared HTTP client (TLS roots, timeouts) and the per-exchange log policy;
 //! - [`deadline`]: one total deadline per command and bounded, `Retry-After`-aware retries;
 //! - [`error`]: vault failures mapped to the protocol's error codes with permission hints;
@@ -16,6 +17,7 @@
 
 pub mod cache;
 pub mod client;
+pub mod client_certificate;
 pub mod cloud;
 pub mod credential;
 pub mod deadline;

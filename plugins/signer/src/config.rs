@@ -89,14 +89,18 @@ pub fn help_text() -> String {
     for (key, description) in SIGNER_KEYS.iter().chain(KEYS.iter()) {
         text.push_str(&format!("  {key:<16} {description}\n"));
     }
-    text.push_str(
-        "\nCredentials (credential_type=default tries in this order): environment (AZURE_TENANT_ID, AZURE_CLIENT_ID,\n\
-         AZURE_CLIENT_SECRET), workloadid (AZURE_FEDERATED_TOKEN_FILE), azurepipelines (AZURESUBSCRIPTION_*,\n\
-         SYSTEM_ACCESSTOKEN), managedid (client_id picks a user-assigned identity), azurecli.\n\
-         \nPermissions: keys/sign always; plus secrets/get (default chain source) or certificates/get\n\
-         (self_signed / ca_certs); a /keys/ id needs keys/get instead. RBAC: Key Vault Crypto User, plus\n\
-         Key Vault Secrets User or Key Vault Certificate User.\n",
-    );
+    text.push_str(concat!(
+        "\nCredentials (credential_type=default tries them in this order):\n",
+        "  environment     AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, or\n",
+        "                  AZURE_CLIENT_CERTIFICATE_PATH (PEM or PKCS#12, + _PASSWORD)\n",
+        "  workloadid      AZURE_TENANT_ID, AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE\n",
+        "  azurepipelines  AZURESUBSCRIPTION_{TENANT_ID,CLIENT_ID,SERVICE_CONNECTION_ID}, SYSTEM_ACCESSTOKEN\n",
+        "  managedid       managed identity (client_id picks a user-assigned one)\n",
+        "  azurecli        az account get-access-token\n",
+        "\nPermissions: keys/sign, plus secrets/get (default chain source) or certificates/get\n",
+        "(self_signed, ca_certs); a /keys/ id needs keys/get instead. RBAC roles: Key Vault Crypto User,\n",
+        "plus Key Vault Secrets User or Key Vault Certificate User.\n",
+    ));
     text
 }
 

@@ -581,6 +581,51 @@ fn credentials_from_the_chain_and_its_failure_report() {
             .describe_and_sign(&id, json!({}))
             .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
     }
+    // A client certificate (PEM with the key, and PKCS#12), without OpenSSL.
+    let rsa = &s.fixtures.get(&names::self_signed(KeySpec::Rsa2048)).chain;
+    let client = "33333333-0000-4000-8000-00000000a4c5";
+    s.vault.register_client(
+        client,
+        akv_test_vault::ClientAuth::Certificate(rsa.leaf().der().to_vec()),
+    );
+    let home = tempfile::tempdir().unwrap();
+    let pem_file = home.path().join("client.pem");
+    std::fs::write(
+        &pem_file,
+        format!("{}{}", rsa.leaf().pem(), rsa.leaf().key().pkcs8_pem()),
+    )
+    .unwrap();
+    let pfx_file = home.path().join("client.pfx");
+    let pfx = akv_test_pki::pkcs12::build(
+        &[rsa.leaf().der().to_vec()],
+        Some(rsa.leaf().key().pkcs8_der()),
+    )
+    .unwrap();
+    std::fs::write(&pfx_file, pfx).unwrap();
+    for file in [&pem_file, &pfx_file] {
+        let mut plugin = Plugin::new();
+        plugin.env.retain(|(k, _)| !k.starts_with("AZURE_CLIENT"));
+        plugin.env.push(("AZURE_CLIENT_ID".into(), client.into()));
+        plugin.env.push((
+            "AZURE_CLIENT_CERTIFICATE_PATH".into(),
+            file.display().to_string(),
+        ));
+        plugin
+            .describe_and_sign(&id, json!({"credential_type":"environment"}))
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    }
+    let owners: Vec<_> = s
+        .vault
+        .requests()
+        .into_iter()
+        .filter_map(|r| r.owner)
+        .filter(|o| o.kind == CredentialKind::ClientCertificate)
+        .collect();
+    assert!(
+        !owners.is_empty(),
+        "tokens came from the certificate credential"
+    );
+
     let mut plugin = Plugin::new().set("AZURE_CLIENT_SECRET", "wrong");
     plugin.env.push(("PATH".into(), "/nonexistent".into()));
     let err = plugin
