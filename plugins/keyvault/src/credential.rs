@@ -255,7 +255,10 @@ fn environment(inputs: &CredentialInputs<'_>) -> Source {
         return Source::Unavailable { name: NAME, reason };
     }
     let (Some(tenant), Some(client), Some(secret)) = (tenant, client, secret) else {
-        unreachable!("checked by missing()")
+        return Source::Unavailable {
+            name: NAME,
+            reason: "incomplete settings".into(),
+        };
     };
     ready(
         NAME,
@@ -287,7 +290,10 @@ fn certificate_source(
         return Source::Unavailable { name: NAME, reason };
     }
     let (Some(tenant), Some(client)) = (tenant, client) else {
-        unreachable!("checked by missing()")
+        return Source::Unavailable {
+            name: NAME,
+            reason: "incomplete settings".into(),
+        };
     };
     let endpoint = match url::Url::parse(&authority(inputs))
         .and_then(|u| u.join(&format!("/{tenant}/oauth2/v2.0/token")))
@@ -385,7 +391,10 @@ fn pipelines(inputs: &CredentialInputs<'_>) -> Source {
     let (Some(tenant), Some(client), Some(connection), Some(token)) =
         (tenant, client, connection, token)
     else {
-        unreachable!("checked by missing()")
+        return Source::Unavailable {
+            name: NAME,
+            reason: "incomplete settings".into(),
+        };
     };
     ready(
         NAME,

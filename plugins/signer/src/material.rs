@@ -129,7 +129,9 @@ impl Resolver<'_> {
                 let chain = build_chain(bundle.certificates, None)
                     .map_err(|e| SignError::Certificate(format!("ca_certs {}: {e}", path.display())))?;
                 let key = self.vault.get_key(id.name(), id.version()).await?;
-                let leaf = &chain[0];
+                let leaf = chain
+                    .first()
+                    .ok_or_else(|| SignError::Certificate("ca_certs holds no certificate".into()))?;
                 if !matches_jwk(leaf.public_key(), &jwk(&key.key)).map_err(|e| {
                     SignError::Certificate(format!("leaf certificate {}: {e}", leaf.reference()))
                 })? {
@@ -177,27 +179,24 @@ impl Resolver<'_> {
                 let kid = cert.kid.clone().ok_or_else(|| {
                     SignError::Certificate(format!("certificate {} has no kid", id.name()))
                 })?;
-                let chain = match source {
-                    ChainSource::SelfSigned => {
-                        if !leaf.is_self_issued() {
-                            return Err(SignError::Certificate(format!(
-                                "self_signed=true, but certificate {} was issued by \"{}\": remove self_signed and \
-                                 give the issuers with ca_certs=<bundle.pem> (or let the plugin read the chain from the secret)",
-                                leaf.reference(),
-                                leaf.issuer()
-                            )));
-                        }
-                        vec![leaf]
+                let chain = if let ChainSource::CaCerts(path) = source {
+                    let bundle = parse_bundle(bundle.unwrap_or_default()).map_err(|e| {
+                        SignError::Certificate(format!("ca_certs {}: {e}", path.display()))
+                    })?;
+                    build_chain(bundle.certificates, Some(&leaf)).map_err(|e| {
+                        SignError::Certificate(format!("ca_certs {}: {e}", path.display()))
+                    })?
+                } else {
+                    // self_signed (the secret source was handled above).
+                    if !leaf.is_self_issued() {
+                        return Err(SignError::Certificate(format!(
+                            "self_signed=true, but certificate {} was issued by \"{}\": remove self_signed and \
+                             give the issuers with ca_certs=<bundle.pem> (or let the plugin read the chain from the secret)",
+                            leaf.reference(),
+                            leaf.issuer()
+                        )));
                     }
-                    ChainSource::CaCerts(path) => {
-                        let bundle = parse_bundle(bundle.unwrap_or_default()).map_err(|e| {
-                            SignError::Certificate(format!("ca_certs {}: {e}", path.display()))
-                        })?;
-                        build_chain(bundle.certificates, Some(&leaf)).map_err(|e| {
-                            SignError::Certificate(format!("ca_certs {}: {e}", path.display()))
-                        })?
-                    }
-                    ChainSource::Secret => unreachable!("handled above"),
+                    vec![leaf]
                 };
                 material(&chain, &kid, id)
             }

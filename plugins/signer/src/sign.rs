@@ -75,7 +75,9 @@ pub async fn generate_signature(
         )));
     }
     let chain = material.certificates()?;
-    let leaf = &chain[0];
+    let leaf = chain
+        .first()
+        .ok_or_else(|| SignError::Certificate("the certificate chain is empty".into()))?;
     if let Err(e) = notation_akv_x509::verify_plugin_signature(
         leaf.public_key(),
         algorithm,
