@@ -226,11 +226,12 @@ impl VaultError {
 
 fn http_message(target: &Target, detail: &ServiceDetail) -> (ErrorCode, String) {
     let op = target.operation;
-    let service = match (&detail.azure_code, &detail.message) {
-        (Some(c), Some(m)) => format!(" ({c}: {m})"),
-        (Some(c), None) => format!(" ({c})"),
-        (None, Some(m)) => format!(" ({m})"),
-        (None, None) => String::new(),
+    // "HTTP 403 Forbidden: <the vault's message>"
+    let http = match (&detail.azure_code, &detail.message) {
+        (Some(c), Some(m)) => format!("HTTP {} {c}: {m}", detail.status),
+        (Some(c), None) => format!("HTTP {} {c}", detail.status),
+        (None, Some(m)) => format!("HTTP {}: {m}", detail.status),
+        (None, None) => format!("HTTP {}", detail.status),
     };
     let disabled = detail
         .message
@@ -244,16 +245,15 @@ fn http_message(target: &Target, detail: &ServiceDetail) -> (ErrorCode, String) 
         401 | 403 if disabled => (
             ErrorCode::AccessDenied,
             format!(
-                "the {target} is disabled (HTTP {}){service}; enable it in the vault or use another version",
-                detail.status
+                "the {target} is disabled ({http}); enable it in the vault or use another version"
             ),
         ),
         401 => (
             ErrorCode::AccessDenied,
             format!(
-                "Azure Key Vault rejected the credential when asked to {} {target} (HTTP 401){service}; \
+                "Azure Key Vault rejected the credential when asked to {} {target} ({http}); \
                  check that the identity belongs to the vault's tenant (tenant_id=…) and, for sovereign clouds, authority_host=…. \
-                 The identity also needs {}: access policy `{}` or the RBAC role \"{}\"",
+                 The identity also needs {}: access policy `az keyvault set-policy --name <vault> {}` or the RBAC role \"{}\"",
                 op.verb(),
                 op.permission(),
                 op.access_policy(),
@@ -262,7 +262,7 @@ fn http_message(target: &Target, detail: &ServiceDetail) -> (ErrorCode, String) 
         ),
         403 => {
             let mut text = format!(
-                "access denied: the identity may not {} {target} (HTTP 403){service}. \
+                "access denied: the identity may not {} {target} ({http}). \
                  It needs the {} permission: grant the access policy `az keyvault set-policy --name <vault> {}` \
                  or the Azure RBAC role \"{}\" on the vault",
                 op.verb(),
@@ -280,23 +280,18 @@ fn http_message(target: &Target, detail: &ServiceDetail) -> (ErrorCode, String) 
         }
         404 => (
             ErrorCode::ValidationError,
-            format!(
-                "the {target} was not found (HTTP 404){service}; check the name and version in --id"
-            ),
+            format!("the {target} was not found ({http}); check the name and version in --id"),
         ),
         429 => (
             ErrorCode::Throttled,
             format!(
-                "Azure Key Vault throttled the request to {} {target} (HTTP 429){service}",
+                "Azure Key Vault throttled the request to {} {target} ({http})",
                 op.verb()
             ),
         ),
-        status => (
+        _ => (
             ErrorCode::Generic,
-            format!(
-                "Azure Key Vault failed to {} {target} (HTTP {status}){service}",
-                op.verb()
-            ),
+            format!("Azure Key Vault failed to {} {target} ({http})", op.verb()),
         ),
     }
 }
@@ -430,5 +425,58 @@ mod tests {
         }
         .to_plugin_error();
         assert_eq!(credential.error_code, ErrorCode::AccessDenied);
+    }
+
+    /// The exact error JSON notation receives for each kind of vault failure.
+    #[test]
+    fn error_json_snapshot() {
+        let detail = |status: u16, code: &str, message: &str| ServiceDetail {
+            status,
+            azure_code: Some(code.into()),
+            message: Some(message.into()),
+            request_id: Some("00000000-request-id".into()),
+        };
+        let cases = [
+            VaultError::Http {
+                target: target(Operation::Sign),
+                detail: detail(401, "Unauthorized", "AKV10032: Invalid issuer"),
+            },
+            VaultError::Http {
+                target: target(Operation::GetCertificate),
+                detail: detail(
+                    403,
+                    "Forbidden",
+                    "The user does not have certificates get permission",
+                ),
+            },
+            VaultError::Http {
+                target: target(Operation::GetSecret),
+                detail: detail(
+                    404,
+                    "SecretNotFound",
+                    "A secret with (name/id) signer was not found",
+                ),
+            },
+            VaultError::Throttled {
+                target: target(Operation::Sign),
+                attempts: 4,
+                retry_after: Some(Duration::from_secs(10)),
+                detail: detail(
+                    429,
+                    "Throttled",
+                    "Request was not processed because too many requests were received",
+                ),
+            },
+            VaultError::Timeout {
+                target: target(Operation::GetKey),
+                after: Duration::from_millis(1500),
+            },
+            VaultError::Http {
+                target: target(Operation::Sign),
+                detail: detail(503, "ServiceUnavailable", "try later"),
+            },
+        ];
+        let json: Vec<PluginError> = cases.iter().map(VaultError::to_plugin_error).collect();
+        insta::assert_json_snapshot!(json);
     }
 }
