@@ -645,3 +645,74 @@ fn metadata_touches_no_disk_and_no_network() {
     assert!(!Path::new(&plugin.home.path().join("akv.log")).exists());
     assert!(!plugin.cache_dir().exists());
 }
+
+#[test]
+fn the_challenge_resource_check_is_on_unless_explicitly_disabled() {
+    let id = private_copy(&names::self_signed(KeySpec::Ec256), "strict-challenge");
+    let mut plugin = Plugin::new();
+    plugin
+        .env
+        .retain(|(k, _)| k != "NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK");
+    let err = plugin.describe_and_sign(&id, json!({})).unwrap_err();
+    assert_eq!(code(&err), "ERROR");
+    assert!(
+        message(&err).contains("doesn't match the requested domain"),
+        "{err}"
+    );
+    assert_eq!(
+        count("/strict-challenge", RouteKind::GetSecret, true),
+        0,
+        "no token was sent to a host the challenge does not vouch for"
+    );
+    assert!(!plugin.log().contains("INSECURE"));
+    // With the switch, it works and the log says it was used.
+    let plugin = Plugin::new();
+    plugin.describe_and_sign(&id, json!({})).unwrap();
+    assert!(
+        plugin
+            .log()
+            .contains("INSECURE: NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK")
+    );
+}
+
+#[test]
+fn user_assigned_managed_identity_is_chosen_by_client_id() {
+    let identity = "44444444-0000-4000-8000-00000000a4c5";
+    let vault = TestVault::start_with(akv_test_vault::VaultConfig {
+        managed_identity_client_ids: vec![identity.to_string()],
+        ..Default::default()
+    })
+    .unwrap();
+    let fixtures = vault.load_fixtures().unwrap();
+    let id = fixtures
+        .get(&names::self_signed(KeySpec::Ec256))
+        .version
+        .id
+        .clone();
+    let mut plugin = Plugin::new();
+    plugin.env.retain(|(k, _)| !k.starts_with("AZURE_"));
+    plugin.env.extend(
+        vault
+            .credential_env(CredentialKind::ManagedIdentity)
+            .into_iter()
+            .filter(|(k, _)| !k.starts_with("AZURE_")),
+    );
+    plugin
+        .describe_and_sign(
+            &id,
+            json!({"credential_type":"managedid","client_id":identity}),
+        )
+        .unwrap();
+    let owners: Vec<String> = vault
+        .requests()
+        .into_iter()
+        .filter(|r| r.route == RouteKind::Sign && r.bearer)
+        .filter_map(|r| r.owner.map(|o| o.client_id))
+        .collect();
+    assert_eq!(owners, vec![identity.to_string()]);
+    let err = plugin
+        .describe_and_sign(&id, json!({"credential_type":"managedid","client_id":"55555555-0000-4000-8000-00000000a4c5"}))
+        .unwrap_err();
+    assert_eq!(code(&err), "ACCESS_DENIED");
+    assert!(message(&err).contains("managedid:"), "{err}");
+}
