@@ -1,7 +1,7 @@
 //! `notation-akv`: the Notation signing plugin for Azure Key Vault (plugin name `akv`).
 //!
 //! The binary is a thin shell over [`Signer`], which implements the protocol crate's
-//! [`Plugin`](notation_akv_protocol::Plugin) trait with `SIGNATURE_GENERATOR.RAW`: notation builds
+//! [`Plugin`] trait with `SIGNATURE_GENERATOR.RAW`: notation builds
 //! the JWS/COSE envelope (and timestamps it); the plugin describes the key and signs digests.
 //!
 //! - [`config`]: plugin config keys (azure-kv's plus ours) and their environment variables;
