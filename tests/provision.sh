@@ -26,14 +26,15 @@ die() {
 log() { echo "provision: $*"; }
 
 # `notation version` prints "Version:     v1.3.2+unreleased" for the Debian build.
-notation_ok() {
-    [[ -x $TOOLS/bin/notation ]] &&
-        "$TOOLS/bin/notation" version 2>/dev/null | grep -Eq "^Version:[[:space:]]+v?${NOTATION_VERSION//./\\.}([+-]|$)"
+# Capture the output before matching: `grep -q` exits at the first match, and under pipefail
+# the writer's SIGPIPE would turn a correct version into a failure.
+reports_version() { # binary version
+    local out
+    [[ -x $1 ]] && out=$("$1" version 2>/dev/null) &&
+        grep -Eq "^Version:[[:space:]]+v?${2//./\\.}([+-]|$)" <<<"$out"
 }
-oras_ok() {
-    [[ -x $TOOLS/bin/oras ]] &&
-        "$TOOLS/bin/oras" version 2>/dev/null | grep -Eq "^Version:[[:space:]]+v?${ORAS_VERSION//./\\.}([+-]|$)"
-}
+notation_ok() { reports_version "$TOOLS/bin/notation" "$NOTATION_VERSION"; }
+oras_ok() { reports_version "$TOOLS/bin/oras" "$ORAS_VERSION"; }
 
 provision_sid_tools() {
     if [[ -f $STAMP && $(cat "$STAMP") == "$STAMP_CONTENT" ]] && notation_ok && oras_ok; then
