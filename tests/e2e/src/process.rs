@@ -51,10 +51,23 @@ impl Output {
 }
 
 /// Runs `command` with stdin closed, capturing both streams; kills it after `timeout`.
-pub fn run(mut command: Command, timeout: Duration) -> Result<Output> {
+pub fn run(command: Command, timeout: Duration) -> Result<Output> {
+    run_with_input(command, None, timeout)
+}
+
+/// Like [`run`], feeding `input` on stdin (then closing it), as notation does for a plugin.
+pub fn run_with_input(
+    mut command: Command,
+    input: Option<&[u8]>,
+    timeout: Duration,
+) -> Result<Output> {
     let line = describe(&command);
     let mut child = command
-        .stdin(Stdio::null())
+        .stdin(if input.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -64,6 +77,14 @@ pub fn run(mut command: Command, timeout: Duration) -> Result<Output> {
         })?;
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
+    if let (Some(mut pipe), Some(input)) = (child.stdin.take(), input) {
+        let input = input.to_vec();
+        // Written from a thread so a child that never reads cannot block us past the deadline;
+        // dropping the pipe afterwards is the end of input.
+        thread::spawn(move || {
+            let _ = std::io::Write::write_all(&mut pipe, &input);
+        });
+    }
     let waited = wait_until(&mut child, Instant::now() + timeout);
     // A grandchild that inherited the pipes could keep them open after the child is gone; give
     // the readers a short grace period rather than blocking forever.
