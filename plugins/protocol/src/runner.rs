@@ -50,6 +50,21 @@ impl Command {
     pub fn parse(text: &str) -> Option<Command> {
         Command::ALL.into_iter().find(|c| c.as_str() == text)
     }
+
+    /// Whether notation sends this command to a plugin with `capabilities`.
+    pub fn serves(self, capabilities: &[Capability]) -> bool {
+        capabilities.iter().any(|c| match self {
+            Command::GetPluginMetadata => true,
+            Command::DescribeKey | Command::GenerateSignature => {
+                *c == Capability::SignatureGeneratorRaw
+            }
+            Command::GenerateEnvelope => *c == Capability::SignatureGeneratorEnvelope,
+            Command::VerifySignature => matches!(
+                c,
+                Capability::TrustedIdentityVerifier | Capability::RevocationCheckVerifier
+            ),
+        })
+    }
 }
 
 /// What a plugin implements. Commands it does not implement keep the default, which answers with
@@ -277,6 +292,11 @@ fn command_list() -> String {
 fn help_text<P: Plugin>(plugin: &P) -> String {
     let meta = plugin.metadata(&GetMetadataRequest::default());
     let capabilities: Vec<&str> = meta.capabilities.iter().map(|c| c.as_str()).collect();
+    let commands: Vec<&str> = Command::ALL
+        .into_iter()
+        .filter(|c| c.serves(&meta.capabilities))
+        .map(Command::as_str)
+        .collect();
     let mut text = format!(
         "notation-{name} {version}\n{description}\n\n\
          This is a Notation plugin (contract {contract}). notation runs it as\n  \
@@ -288,7 +308,7 @@ fn help_text<P: Plugin>(plugin: &P) -> String {
         version = meta.version,
         description = meta.description,
         contract = CONTRACT_VERSION,
-        commands = command_list(),
+        commands = commands.join(", "),
         caps = capabilities.join(", "),
     );
     let extra = plugin.help();
