@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use akv_test_responders::crl::{CrlBuilder, Entry, Reason, UNKNOWN_OID};
 use akv_test_responders::pki::CertOptions;
-use akv_test_responders::sign::{Alg, Key};
+use akv_test_responders::sign::{Key, KeySpec};
 use common::*;
 use notation_akv_revocation::{
     CertStatus, Problem, RevocationConfig, RevocationReason, Source, Verdict,
@@ -299,7 +299,7 @@ async fn unknown_critical_extensions_are_refused() {
 async fn crl_signed_by_another_key_is_refused() {
     let c = CrlChain::new().await;
     let forged = CrlBuilder::default()
-        .sign_with(&c.inter, &Key::generate(Alg::EcP256).unwrap())
+        .sign_with(&c.inter, &Key::generate(KeySpec::Ec256).unwrap())
         .unwrap();
     c.files.files.put("/inter.crl", forged);
     let result = check(&checker(config()), &c.chain()).await;

@@ -1,9 +1,12 @@
 //! Test certificate authorities whose certificates point at the test responders.
 //!
-//! Built on rcgen directly (not `akv-test-pki`) because revocation tests need what a signing PKI
-//! does not: AIA OCSP URLs and CRL distribution points on intermediates, FreshestCRL in
-//! certificates, and delegated OCSP responder certificates with and without id-pkix-ocsp-nocheck.
+//! Built on rcgen directly (not `akv-test-pki`'s chain builder) because revocation tests need what
+//! a signing PKI does not: AIA OCSP URLs and CRL distribution points on intermediates, FreshestCRL
+//! in certificates, and delegated OCSP responder certificates with and without
+//! id-pkix-ocsp-nocheck. The keys are `akv-test-pki`'s ([`Key`]), of any of the six Notary key
+//! specs; each certificate is signed with the hash its issuer's key size implies.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use der::{Decode, Encode};
@@ -18,7 +21,7 @@ use x509_cert::ext::pkix::name::{DistributionPointName, GeneralName};
 use x509_cert::ext::pkix::{AccessDescription, AuthorityInfoAccessSyntax, FreshestCrl};
 
 use crate::FixtureError;
-use crate::sign::{Alg, Key};
+use crate::sign::{Key, KeySpec};
 
 /// What to put in a certificate besides its name and key.
 #[derive(Debug, Clone, Default)]
@@ -35,11 +38,21 @@ pub struct CertOptions {
     pub ocsp_nocheck: bool,
     /// Validity already over (for responder certificates).
     pub expired: bool,
-    /// Key algorithm (EC P-256 unless set).
-    pub alg: Option<Alg>,
+    /// Spec of a freshly generated key (EC P-256 unless set); ignored when `key` is set.
+    pub spec: Option<KeySpec>,
+    /// Exactly this key, e.g. a [`Key::cached`] one shared by several certificates.
+    pub key: Option<Arc<Key>>,
 }
 
 impl CertOptions {
+    /// The certificate's key: `key` if set, else a fresh one of `spec`.
+    fn make_key(&self) -> Result<Key, FixtureError> {
+        match &self.key {
+            Some(key) => key.duplicate(),
+            None => Key::generate(self.spec.unwrap_or(KeySpec::Ec256)),
+        }
+    }
+
     pub fn ocsp(url: impl Into<String>) -> Self {
         Self {
             ocsp_urls: vec![url.into()],
@@ -190,11 +203,16 @@ pub fn freshest_crl_der(urls: &[String]) -> Result<Vec<u8>, FixtureError> {
 impl TestCa {
     /// A self-signed root CA with an EC P-256 key.
     pub fn root(cn: &str) -> Result<Self, FixtureError> {
-        Self::root_with(cn, Alg::EcP256)
+        Self::root_with(cn, KeySpec::Ec256)
     }
 
-    pub fn root_with(cn: &str, alg: Alg) -> Result<Self, FixtureError> {
-        let key = Key::generate(alg)?;
+    /// A self-signed root CA with a fresh key of `spec`.
+    pub fn root_with(cn: &str, spec: KeySpec) -> Result<Self, FixtureError> {
+        Self::root_with_key(cn, Key::generate(spec)?)
+    }
+
+    /// A self-signed root CA with exactly this key (e.g. a [`Key::cached`] one).
+    pub fn root_with_key(cn: &str, key: Key) -> Result<Self, FixtureError> {
         let serial = new_serial();
         let mut params = base_params(cn, &serial, false);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -210,7 +228,7 @@ impl TestCa {
 
     /// An intermediate CA issued by this CA; `opts` places its own revocation pointers.
     pub fn intermediate(&self, cn: &str, opts: &CertOptions) -> Result<TestCa, FixtureError> {
-        let key = Key::generate(opts.alg.unwrap_or(Alg::EcP256))?;
+        let key = opts.make_key()?;
         let serial = new_serial();
         let mut params = base_params(cn, &serial, false);
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -231,7 +249,7 @@ impl TestCa {
 
     /// A code-signing leaf (or, with `ocsp_signing`, a responder certificate) issued by this CA.
     pub fn issue(&self, cn: &str, opts: &CertOptions) -> Result<Issued, FixtureError> {
-        let key = Key::generate(opts.alg.unwrap_or(Alg::EcP256))?;
+        let key = opts.make_key()?;
         let serial = new_serial();
         let mut params = base_params(cn, &serial, opts.expired);
         params.is_ca = IsCa::ExplicitNoCa;

@@ -9,7 +9,7 @@ use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs
 
 use crate::FixtureError;
 use crate::pki::TestCa;
-use crate::sign::{Alg, Key};
+use crate::sign::{Key, KeySpec};
 
 /// A TLS server identity chained to its own test CA.
 #[derive(Debug)]
@@ -21,7 +21,7 @@ pub struct TlsIdentity {
 impl TlsIdentity {
     pub fn new() -> Result<Self, FixtureError> {
         let ca = TestCa::root("akv-test-responders TLS CA")?;
-        let key = Key::generate(Alg::EcP256)?;
+        let key = Key::generate(KeySpec::Ec256)?;
         let mut params = CertificateParams::default();
         params
             .distinguished_name
