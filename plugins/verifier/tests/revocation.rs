@@ -4,12 +4,14 @@
 
 mod common;
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use akv_test_responders::crl::{CrlBuilder, Entry, Reason};
 use akv_test_responders::http::{Faults, FileServer, unreachable_url};
 use akv_test_responders::ocsp::{OcspResponder, Status};
 use akv_test_responders::pki::{CertOptions, TestCa};
+use akv_test_responders::sign::{Key, KeySpec};
 use common::*;
 
 /// Servers on a runtime that outlives each `block_on`, so they answer while the plugin runs.
@@ -490,4 +492,105 @@ fn concurrent_verifications_share_one_cache_safely() {
     let before = chain.responder.requests();
     assert!(sandbox.verify(&chain.request().json()).result(REVOCATION).0);
     assert_eq!(chain.responder.requests(), before);
+}
+
+/// Every Notary key spec as root, intermediate and leaf key: a leaf revoked by OCSP (response
+/// signed by the intermediate) and one revoked by CRL (signed by the intermediate) each fail with
+/// a reason naming the certificate and where the answer came from.
+#[test]
+fn revoked_leaf_of_every_key_spec_names_certificate_and_source() {
+    let world = World::new();
+    let responder = world.ocsp();
+    let files = world.files();
+    for spec in KeySpec::ALL {
+        // One cached key per role: each RSA key is made once in this process.
+        let key = |slot: u32| Arc::new(Key::cached(spec, slot).unwrap());
+        let root = TestCa::root_with_key(
+            &format!("{spec} revocation root"),
+            Key::cached(spec, 1).unwrap(),
+        )
+        .unwrap();
+        let intermediate = root
+            .intermediate(
+                &format!("{spec} revocation intermediate"),
+                &CertOptions {
+                    key: Some(key(2)),
+                    ..CertOptions::ocsp(responder.url())
+                },
+            )
+            .unwrap();
+        responder.add_ca(&root).unwrap();
+        responder.add_ca(&intermediate).unwrap();
+        responder.set_status(intermediate.serial(), Status::Good);
+        let crl_path = format!("/{spec}.crl");
+        let crl_url = files.url(&crl_path);
+        let ocsp_leaf = intermediate
+            .issue(
+                &format!("{spec} ocsp-revoked leaf"),
+                &CertOptions {
+                    key: Some(key(3)),
+                    ..CertOptions::ocsp(responder.url())
+                },
+            )
+            .unwrap();
+        responder.set_status(
+            &ocsp_leaf.serial,
+            Status::Revoked {
+                time: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+                reason: Some(Reason::KeyCompromise),
+            },
+        );
+        let crl_leaf = intermediate
+            .issue(
+                &format!("{spec} crl-revoked leaf"),
+                &CertOptions {
+                    key: Some(key(3)),
+                    ..CertOptions::crl(&crl_url)
+                },
+            )
+            .unwrap();
+        files.files.put(
+            &crl_path,
+            CrlBuilder::default()
+                .revoke(Entry::new(&crl_leaf.serial, Some(Reason::Superseded)))
+                .sign(&intermediate)
+                .unwrap(),
+        );
+
+        for (leaf, kind, source, reason_name) in [
+            (
+                &ocsp_leaf,
+                "ocsp",
+                format!("OCSP {}", responder.url()),
+                "keyCompromise",
+            ),
+            (&crl_leaf, "crl", format!("CRL {crl_url}"), "superseded"),
+        ] {
+            let request = Request::new(vec![
+                leaf.der.clone(),
+                intermediate.der().to_vec(),
+                root.der().to_vec(),
+            ])
+            .capabilities(&[REVOCATION]);
+            let (success, reason) = Sandbox::new().verify(&request.json()).result(REVOCATION);
+            assert!(!success, "{spec}: {reason}");
+            let lower = reason.to_ascii_lowercase();
+            for expected in [
+                "revoked:",
+                &format!("CN={spec} {kind}-revoked leaf"),
+                &hex(&leaf.serial),
+                reason_name,
+                &source,
+            ] {
+                assert!(
+                    lower.contains(&expected.to_ascii_lowercase()),
+                    "{spec}: missing {expected:?} in {reason}"
+                );
+            }
+            assert!(
+                !reason.contains("intermediate"),
+                "{spec}: only the leaf is revoked: {reason}"
+            );
+        }
+    }
 }
