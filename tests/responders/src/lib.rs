@@ -2,6 +2,8 @@
 //!
 //! - [`pki::TestCa`]: CAs and certificates (rcgen) with OCSP (AIA), CRL distribution point and
 //!   FreshestCRL URLs, delegated OCSP responders; the private keys sign CRLs and OCSP responses.
+//! - [`sign::Key`]: keys of the six Notary key specs from `akv-test-pki` (fresh or process-wide
+//!   cached), signing with the hash their size implies.
 //! - [`crl::CrlBuilder`]: base and delta CRLs, hold / removeFromCRL entries, unknown critical
 //!   extensions, missing nextUpdate.
 //! - [`ocsp::OcspResponder`]: an RFC 6960 responder (GET and POST) answering from a status table,
