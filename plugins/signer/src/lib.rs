@@ -8,6 +8,7 @@
 //! - [`session`]: per-command setup (id, log, vault client, cache, runtime);
 //! - [`material`]: key spec + chain + pinned key version, from the cache or the vault, checked
 //!   against the Notary Project certificate rules;
+//! - `pfx`: certificates from a PKCS#12 secret, with either encoding of the empty password;
 //! - [`sign`]: hashing, vault signing and local verification;
 //! - [`error`]: failures → protocol codes.
 //!
@@ -17,6 +18,7 @@
 pub mod config;
 pub mod error;
 pub mod material;
+mod pfx;
 pub mod session;
 pub mod sign;
 

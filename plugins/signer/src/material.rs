@@ -208,8 +208,15 @@ impl Resolver<'_> {
         let name = self.id.name();
         let content_type = secret.content_type.as_deref().unwrap_or("");
         let (certificates, had_key) = match content_type {
-            "application/x-pkcs12" => pkcs12_certificates(secret.value.as_str())
-                .map_err(|e| SignError::Certificate(format!("secret {name}: {e}")))?,
+            "application/x-pkcs12" => {
+                pkcs12_certificates(secret.value.as_str()).map_err(|e| {
+                    SignError::Certificate(format!(
+                        "cannot read the certificate chain from secret {name} (content type application/x-pkcs12, \
+                         empty password): {e}. Re-import the certificate as PEM (application/x-pem-file), \
+                         or give the chain with ca_certs=<bundle.pem>"
+                    ))
+                })?
+            }
             "application/x-pem-file" | "" => {
                 let bundle = parse_bundle(secret.value.as_bytes())
                     .map_err(|e| SignError::Certificate(format!("secret {name}: {e}")))?;
@@ -300,24 +307,21 @@ pub fn check_chain(chain: &[Certificate], spec: KeySpec) -> Result<(), SignError
 }
 
 /// Certificates in a base64 PKCS#12 with the empty password, and whether it held a private key
-/// (which is dropped here).
+/// (which is never decrypted here, or dropped at once).
 fn pkcs12_certificates(value: &str) -> Result<(Vec<Certificate>, bool), String> {
     let der = STANDARD
         .decode(value.trim())
-        .map_err(|e| format!("the PKCS#12 value is not base64: {e}"))?;
-    let archive = p12_keystore::Pkcs12Archive::from_pkcs12(&der, "")
-        .map_err(|e| format!("cannot read the PKCS#12 with an empty password: {e}"))?;
-    let had_key = !archive.keys.is_empty();
-    let certificates = archive
-        .certs
+        .map_err(|e| format!("the value is not base64: {e}"))?;
+    let found = crate::pfx::certificates(&der)?;
+    let certificates = found
+        .certificates
         .iter()
-        .map(|bag| Certificate::from_der(bag.cert.as_der()).map_err(|e| e.to_string()))
+        .map(|der| Certificate::from_der(der).map_err(|e| e.to_string()))
         .collect::<Result<Vec<_>, _>>()?;
-    drop(archive);
     if certificates.is_empty() {
         return Err("the PKCS#12 holds no certificate".into());
     }
-    Ok((certificates, had_key))
+    Ok((certificates, found.had_private_key))
 }
 
 /// The vault key in the x509 crate's JWK form.

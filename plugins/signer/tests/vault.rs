@@ -16,6 +16,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+mod pfx;
+
 struct Shared {
     vault: TestVault,
     fixtures: Fixtures,
@@ -290,6 +292,180 @@ fn chain_sources_secret_pem_pkcs12_ca_certs_self_signed_and_key_id() {
         message(&err).contains("does not hold the public key of vault key"),
         "{err}"
     );
+}
+
+/// PKCS#12 secrets as AKV and common tools write them: (label, `openssl pkcs12 -export` options,
+/// re-keyed to a zero-length password as Windows' NULL-password export does).
+const PFX_VARIANTS: &[(&str, &[&str], bool)] = &[
+    ("pbes2-aes256-sha256mac", &[], false),
+    ("pbes2-aes256-sha256mac-nokeys", &["-nokeys"], false),
+    ("pbes2-sha512mac", &["-macalg", "sha512"], false),
+    ("pbes2-nomac", &["-nomac"], false),
+    (
+        "legacy-rc2-3des-sha1mac",
+        &["-legacy", "-provider", "legacy", "-provider", "default"],
+        false,
+    ),
+    (
+        "legacy-nokeys",
+        &[
+            "-legacy",
+            "-provider",
+            "legacy",
+            "-provider",
+            "default",
+            "-nokeys",
+        ],
+        false,
+    ),
+    (
+        "legacy-nomac",
+        &[
+            "-legacy",
+            "-provider",
+            "legacy",
+            "-provider",
+            "default",
+            "-nomac",
+        ],
+        false,
+    ),
+    (
+        "3des-certs-sha1mac",
+        &[
+            "-certpbe",
+            "PBE-SHA1-3DES",
+            "-keypbe",
+            "PBE-SHA1-3DES",
+            "-macalg",
+            "sha1",
+        ],
+        false,
+    ),
+    ("certs-plain", &["-certpbe", "NONE"], false),
+    ("all-plain", &["-certpbe", "NONE", "-keypbe", "NONE"], false),
+    (
+        "all-plain-nomac",
+        &["-certpbe", "NONE", "-keypbe", "NONE", "-nomac"],
+        false,
+    ),
+    (
+        "zero-length-legacy-rc2-sha1mac",
+        &[
+            "-legacy",
+            "-provider",
+            "legacy",
+            "-provider",
+            "default",
+            "-nokeys",
+        ],
+        true,
+    ),
+    (
+        "zero-length-3des-sha1mac",
+        &["-certpbe", "PBE-SHA1-3DES", "-macalg", "sha1", "-nokeys"],
+        true,
+    ),
+    ("zero-length-pbes2-sha256mac", &["-nokeys"], true),
+    (
+        "zero-length-plain-sha256mac",
+        &["-certpbe", "NONE", "-nokeys"],
+        true,
+    ),
+];
+
+#[test]
+fn pkcs12_secrets_from_openssl_variants_give_the_leaf_to_root_chain() {
+    let plugin = Plugin::new();
+    let s = shared();
+    let chain = &s.fixtures.get(&names::ca_issued(KeySpec::Ec256)).chain;
+    let expected: Vec<String> = chain
+        .der_chain()
+        .iter()
+        .map(|d| STANDARD.encode(d))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    for (label, args, zero_length) in PFX_VARIANTS {
+        let mut der = pfx::openssl_export(dir.path(), chain, args);
+        if *zero_length {
+            der = pfx::with_zero_length_password(&der);
+            assert!(
+                p12_keystore::Pkcs12Archive::from_pkcs12(&der, "").is_err(),
+                "{label}: p12-keystore alone reads only the two-zero-byte encoding"
+            );
+        }
+        assert_eq!(
+            pfx::openssl_read_certificates(dir.path(), &der)
+                .matches("BEGIN CERTIFICATE")
+                .count(),
+            3,
+            "{label}: OpenSSL reads the file"
+        );
+        let name = format!("pfx-{label}");
+        s.vault
+            .add_certificate(&name, chain, CertificateOptions::default())
+            .unwrap();
+        // A newer secret version that is not AKV-managed: the versionless id reads it.
+        s.vault
+            .set_secret(&name, &STANDARD.encode(&der), "application/x-pkcs12");
+        let r = plugin
+            .describe_and_sign(&versionless_cert_id(&name), json!({}))
+            .unwrap_or_else(|e| panic!("{label}: {e}"));
+        assert_verifies(&r, 3);
+        assert_eq!(
+            r["certificateChain"],
+            json!(expected),
+            "{label}: leaf → root"
+        );
+    }
+
+    // A PFX with a real password, and a value that is no PFX: the error names the content type
+    // and both fixes.
+    let protected = {
+        std::fs::write(
+            dir.path().join("chain.pem"),
+            chain.pem_bundle(BundleOrder::LeafFirst),
+        )
+        .unwrap();
+        let out = Command::new("openssl")
+            .current_dir(dir.path())
+            .args([
+                "pkcs12",
+                "-export",
+                "-nokeys",
+                "-in",
+                "chain.pem",
+                "-passout",
+                "pass:hunter2",
+            ])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        out.stdout
+    };
+    for (label, value) in [
+        ("password", STANDARD.encode(protected)),
+        ("garbage", STANDARD.encode(b"not a pfx")),
+    ] {
+        let name = format!("pfx-bad-{label}");
+        s.vault
+            .add_certificate(&name, chain, CertificateOptions::default())
+            .unwrap();
+        s.vault.set_secret(&name, &value, "application/x-pkcs12");
+        let err = plugin
+            .describe_and_sign(&versionless_cert_id(&name), json!({}))
+            .unwrap_err();
+        assert_eq!(code(&err), "VALIDATION_ERROR", "{label}");
+        let m = message(&err);
+        for part in [
+            "application/x-pkcs12",
+            "Re-import the certificate as PEM",
+            "ca_certs=",
+        ] {
+            assert!(m.contains(part), "{label}: {part} in {m}");
+        }
+        assert!(!m.contains("hunter2"), "{m}");
+    }
 }
 
 /// A private copy of a fixture under a fresh name, so request counts and faults are this test's.
