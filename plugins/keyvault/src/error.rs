@@ -16,6 +16,7 @@ pub enum Operation {
     Sign,
     GetKey,
     GetCertificate,
+    /// The secret of a certificate (same name and version), read for the certificate chain.
     GetSecret,
 }
 
@@ -278,6 +279,21 @@ fn http_message(target: &Target, detail: &ServiceDetail) -> (ErrorCode, String) 
             }
             (ErrorCode::AccessDenied, text)
         }
+        // The plugin reads a secret only as the chain of the certificate the user named, so
+        // it reports the missing object as that certificate.
+        404 if op == Operation::GetSecret => {
+            let certificate = Target {
+                operation: Operation::GetCertificate,
+                ..target.clone()
+            };
+            (
+                ErrorCode::ValidationError,
+                format!(
+                    "the {certificate} was not found: its secret, which holds the certificate chain, does not exist \
+                     ({http}); check the name and version in --id"
+                ),
+            )
+        }
         404 => (
             ErrorCode::ValidationError,
             format!("the {target} was not found ({http}); check the name and version in --id"),
@@ -375,6 +391,20 @@ mod tests {
             )
             .error_message
             .contains("certificate \"signer\" version abc")
+        );
+        let secret = http(Operation::GetSecret, 404, "SecretNotFound", "gone");
+        assert_eq!(secret.error_code, ErrorCode::ValidationError);
+        assert!(
+            secret.error_message.starts_with(
+                "the certificate \"signer\" version abc in vault v.vault.azure.net was not found: its secret"
+            ),
+            "{}",
+            secret.error_message
+        );
+        assert!(
+            secret
+                .error_message
+                .contains("check the name and version in --id")
         );
         assert_eq!(
             http(Operation::Sign, 500, "InternalError", "boom").error_code,

@@ -89,6 +89,47 @@ pub fn env_name(key: &str) -> String {
     format!("{ENV_PREFIX}{}", key.to_ascii_uppercase())
 }
 
+/// The valid key a mistyped one most likely meant: case and `-`/`_` ignored, then the fewest
+/// single-character edits (a swap of neighbours counts as one), at most one per three characters.
+fn closest_key<'v>(key: &str, valid: &[&'v str]) -> Option<&'v str> {
+    let normal = |k: &str| k.to_ascii_lowercase().replace('-', "_");
+    let key = normal(key);
+    let limit = (key.chars().count() / 3).max(1);
+    valid
+        .iter()
+        .map(|v| (edit_distance(&key, &normal(v)), *v))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, v)| v)
+}
+
+/// Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    // rows[i][j]: distance between a[..i] and b[..j].
+    let mut rows = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut d = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d = d.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = d;
+        }
+    }
+    rows[a.len()][b.len()]
+}
+
 /// The process environment, as [`ConfigReader`] wants it.
 pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
@@ -104,11 +145,15 @@ impl<'a> ConfigReader<'a> {
 
     /// Rejects plugin-config keys outside `valid` (the union of every module's keys), naming them.
     pub fn reject_unknown(&self, valid: &[&str]) -> Result<(), SettingsError> {
-        let unknown: Vec<&str> = self
+        let unknown: Vec<String> = self
             .config
             .keys()
             .map(String::as_str)
             .filter(|k| !valid.contains(k))
+            .map(|k| match closest_key(k, valid) {
+                Some(suggestion) => format!("{k} (did you mean {suggestion}?)"),
+                None => k.to_string(),
+            })
             .collect();
         if unknown.is_empty() {
             return Ok(());
@@ -449,8 +494,43 @@ mod tests {
             .0;
         assert_eq!(
             err,
-            "unknown plugin config key(s) self_sigend; valid keys: self_signed, ca_certs"
+            "unknown plugin config key(s) self_sigend (did you mean self_signed?); valid keys: self_signed, ca_certs"
         );
+        let config: BTreeMap<String, String> = [
+            ("CA-CERTS".to_string(), "x".to_string()),
+            ("colour".to_string(), "x".to_string()),
+        ]
+        .into();
+        let err = ConfigReader::new(&config, &env)
+            .reject_unknown(&["self_signed", "ca_certs"])
+            .unwrap_err()
+            .0;
+        assert_eq!(
+            err,
+            "unknown plugin config key(s) CA-CERTS (did you mean ca_certs?), colour; valid keys: self_signed, ca_certs"
+        );
+    }
+
+    #[test]
+    fn suggestions_need_a_close_key() {
+        let valid = [
+            "self_signed",
+            "ca_certs",
+            "credential_type",
+            "client_id",
+            "timeout",
+        ];
+        assert_eq!(closest_key("selfsigned", &valid), Some("self_signed"));
+        assert_eq!(
+            closest_key("credentialtype", &valid),
+            Some("credential_type")
+        );
+        assert_eq!(closest_key("client-id", &valid), Some("client_id"));
+        assert_eq!(closest_key("timeuot", &valid), Some("timeout"));
+        assert_eq!(closest_key("tenant", &valid), None);
+        assert_eq!(closest_key("x", &valid), None);
+        assert_eq!(edit_distance("ab", "ba"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
     }
 
     #[test]

@@ -139,7 +139,7 @@ mod tests {
             .0;
         assert!(err.contains("remove one of them"), "{err}");
         let err = read(&[("selfsigned", "true")]).unwrap_err().0;
-        assert!(err.starts_with("unknown plugin config key(s) selfsigned; valid keys: self_signed, ca_certs, credential_type"), "{err}");
+        assert!(err.starts_with("unknown plugin config key(s) selfsigned (did you mean self_signed?); valid keys: self_signed, ca_certs, credential_type"), "{err}");
         assert!(err.contains("log_file"), "{err}");
         let err = read(&[("self_signed", "yes please")]).unwrap_err().0;
         assert!(

@@ -740,6 +740,32 @@ fn request_mistakes_are_validation_errors() {
         "{}",
         r.stderr
     );
+    let r = plugin.describe(&id, json!({"self-signed":"true"}));
+    assert!(
+        message(&r.stderr).starts_with(
+            "unknown plugin config key(s) self-signed (did you mean self_signed?); valid keys:"
+        ),
+        "{}",
+        r.stderr
+    );
+    // A certificate that does not exist: its secret is what the vault is asked for, but the
+    // user named a certificate.
+    let vault_host = shared()
+        .vault
+        .url()
+        .trim_start_matches("https://")
+        .to_string();
+    let r = plugin.describe(&versionless_cert_id("nope"), json!({}));
+    assert_eq!(code(&r.stderr), "VALIDATION_ERROR");
+    assert_eq!(r.stderr["errorMetadata"]["httpStatus"], "404");
+    let m = message(&r.stderr);
+    assert!(
+        m.starts_with(&format!(
+            "the certificate \"nope\" in vault {vault_host} was not found: its secret, which holds the certificate chain, does not exist"
+        )),
+        "{m}"
+    );
+    assert!(m.ends_with("check the name and version in --id"), "{m}");
 }
 
 #[test]
