@@ -11,48 +11,39 @@
 
 use akv_test_pki::KeySpec;
 use akv_test_vault::fixtures::names;
-use akv_test_vault::{CredentialKind, RequestRecord, RouteKind, TestVault};
+use akv_test_vault::{
+    CredentialKind, RequestRecord, RouteKind, SharedVault, TestVault, run_plugin,
+    shared_with_fixtures,
+};
 use base64::Engine;
 use notation_akv_e2e::{NotationEnv, Registry};
 use serde_json::{Value, json};
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 15;
 
 struct Bench {
-    vault: TestVault,
+    vault: &'static TestVault,
     home: tempfile::TempDir,
     env: Vec<(String, String)>,
 }
 
 impl Bench {
     fn run(&self, command: &str, request: &Value) -> Duration {
-        let started = Instant::now();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_notation-akv"))
-            .arg(command)
-            .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("plugin starts");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(request.to_string().as_bytes())
-            .expect("request written");
-        let out = child.wait_with_output().expect("plugin runs");
-        let elapsed = started.elapsed();
+        let out = run_plugin(
+            Path::new(env!("CARGO_BIN_EXE_notation-akv")),
+            command,
+            &self.env,
+            request.to_string().as_bytes(),
+            Duration::from_secs(60),
+        );
         assert!(
-            out.status.success(),
+            out.exit_code == 0,
             "{command} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        elapsed
+        out.elapsed
     }
 
     fn clear_cache(&self) {
@@ -97,8 +88,7 @@ fn split(records: &[RequestRecord]) -> (usize, usize, usize) {
 }
 
 fn main() {
-    let vault = TestVault::start().expect("test vault");
-    let fixtures = vault.load_fixtures().expect("fixtures");
+    let SharedVault { vault, fixtures } = shared_with_fixtures();
     let home = tempfile::tempdir().expect("temp home");
     let mut env = vault.credential_env(CredentialKind::ClientSecret);
     env.push((

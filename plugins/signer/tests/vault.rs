@@ -5,32 +5,18 @@
 use akv_test_pki::{BundleOrder, KeySpec};
 use akv_test_vault::fixtures::names;
 use akv_test_vault::{
-    CertificateOptions, CredentialKind, Fault, FaultAction, Fixtures, RouteKind, TestVault,
+    CertificateOptions, CredentialKind, Fault, FaultAction, RouteKind, TestVault, run_plugin,
+    shared_with_fixtures,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use notation_akv_protocol::SigningAlgorithm;
 use serde_json::{Value, json};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::OnceLock;
+use std::process::Command;
+use std::time::Duration;
 
 mod pfx;
-
-struct Shared {
-    vault: TestVault,
-    fixtures: Fixtures,
-}
-
-fn shared() -> &'static Shared {
-    static SHARED: OnceLock<Shared> = OnceLock::new();
-    SHARED.get_or_init(|| {
-        let vault = TestVault::start().expect("test vault starts");
-        let fixtures = vault.load_fixtures().expect("fixtures load");
-        Shared { vault, fixtures }
-    })
-}
 
 /// One isolated plugin environment (own HOME, cache and log).
 struct Plugin {
@@ -47,7 +33,9 @@ struct Outcome {
 impl Plugin {
     fn new() -> Plugin {
         let home = tempfile::tempdir().unwrap();
-        let mut env = shared().vault.credential_env(CredentialKind::ClientSecret);
+        let mut env = shared_with_fixtures()
+            .vault
+            .credential_env(CredentialKind::ClientSecret);
         env.push((
             "NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK".into(),
             "1".into(),
@@ -75,22 +63,13 @@ impl Plugin {
     }
 
     fn run(&self, command: &str, request: &Value) -> Outcome {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_notation-akv"))
-            .arg(command)
-            .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(request.to_string().as_bytes())
-            .unwrap();
-        let out = child.wait_with_output().unwrap();
+        let out = run_plugin(
+            Path::new(env!("CARGO_BIN_EXE_notation-akv")),
+            command,
+            &self.env,
+            request.to_string().as_bytes(),
+            Duration::from_secs(60),
+        );
         let parse = |b: &[u8]| {
             if b.is_empty() {
                 Value::Null
@@ -100,7 +79,7 @@ impl Plugin {
             }
         };
         Outcome {
-            code: out.status.code().unwrap_or(-1),
+            code: out.exit_code,
             stdout: parse(&out.stdout),
             stderr: parse(&out.stderr),
         }
@@ -150,11 +129,11 @@ fn hash_of(spec: &str) -> &'static str {
 }
 
 fn cert_id(name: &str) -> String {
-    shared().fixtures.get(name).version.id.clone()
+    shared_with_fixtures().fixtures.get(name).version.id.clone()
 }
 
 fn versionless_cert_id(name: &str) -> String {
-    format!("{}/certificates/{name}", shared().vault.url())
+    format!("{}/certificates/{name}", shared_with_fixtures().vault.url())
 }
 
 /// Checks the response as notation will: chain parses, signature verifies with the leaf.
@@ -204,7 +183,7 @@ fn all_six_key_specs_sign_with_self_signed_and_ca_issued_chains() {
 #[test]
 fn chain_sources_secret_pem_pkcs12_ca_certs_self_signed_and_key_id() {
     let plugin = Plugin::new();
-    let s = shared();
+    let s = shared_with_fixtures();
     // PKCS#12 secret, and exportable ones: the private key is discarded and the log warns.
     for name in [
         names::PKCS12,
@@ -377,7 +356,7 @@ const PFX_VARIANTS: &[(&str, &[&str], bool)] = &[
 #[test]
 fn pkcs12_secrets_from_openssl_variants_give_the_leaf_to_root_chain() {
     let plugin = Plugin::new();
-    let s = shared();
+    let s = shared_with_fixtures();
     let chain = &s.fixtures.get(&names::ca_issued(KeySpec::Ec256)).chain;
     let expected: Vec<String> = chain
         .der_chain()
@@ -470,7 +449,7 @@ fn pkcs12_secrets_from_openssl_variants_give_the_leaf_to_root_chain() {
 
 /// A private copy of a fixture under a fresh name, so request counts and faults are this test's.
 fn private_copy(fixture: &str, name: &str) -> String {
-    let s = shared();
+    let s = shared_with_fixtures();
     s.vault
         .add_certificate(
             name,
@@ -482,7 +461,7 @@ fn private_copy(fixture: &str, name: &str) -> String {
 }
 
 fn count(path_part: &str, route: RouteKind, authenticated: bool) -> usize {
-    shared()
+    shared_with_fixtures()
         .vault
         .requests()
         .iter()
@@ -547,7 +526,7 @@ fn corrupt_cache_entries_are_rebuilt() {
 
 #[test]
 fn versionless_id_follows_rotation() {
-    let s = shared();
+    let s = shared_with_fixtures();
     let ec = &s.fixtures.get(&names::self_signed(KeySpec::Ec256)).chain;
     let first = s
         .vault
@@ -588,7 +567,7 @@ fn versionless_id_follows_rotation() {
 
 #[test]
 fn vault_faults_map_to_protocol_codes() {
-    let s = shared();
+    let s = shared_with_fixtures();
     let plugin = Plugin::new().set("NOTATION_AKV_TIMEOUT", "3s");
     let cases: Vec<(&str, &str, FaultAction, &str, &str)> = vec![
         (
@@ -750,7 +729,7 @@ fn request_mistakes_are_validation_errors() {
     );
     // A certificate that does not exist: its secret is what the vault is asked for, but the
     // user named a certificate.
-    let vault_host = shared()
+    let vault_host = shared_with_fixtures()
         .vault
         .url()
         .trim_start_matches("https://")
@@ -770,7 +749,7 @@ fn request_mistakes_are_validation_errors() {
 
 #[test]
 fn credentials_from_the_chain_and_its_failure_report() {
-    let s = shared();
+    let s = shared_with_fixtures();
     let id = cert_id(&names::self_signed(KeySpec::Ec256));
     for kind in [
         CredentialKind::FederatedToken,

@@ -9,25 +9,10 @@
 use akv_test_pki::{BundleOrder, KeySpec};
 use akv_test_vault::fixtures::names;
 use akv_test_vault::{
-    CertificateOptions, CredentialKind, Fault, FaultAction, Fixtures, RouteKind, TestVault,
+    CertificateOptions, CredentialKind, Fault, FaultAction, RouteKind, shared_with_fixtures,
 };
 use notation_akv_e2e::locate::workspace_binary;
 use notation_akv_e2e::{Artifact, NotationEnv, Registry, trust_policy};
-use std::sync::OnceLock;
-
-struct Shared {
-    vault: TestVault,
-    fixtures: Fixtures,
-}
-
-fn shared() -> &'static Shared {
-    static SHARED: OnceLock<Shared> = OnceLock::new();
-    SHARED.get_or_init(|| {
-        let vault = TestVault::start().expect("test vault");
-        let fixtures = vault.load_fixtures().expect("fixtures");
-        Shared { vault, fixtures }
-    })
-}
 
 /// A notation environment with `akv` installed, pointed at the test vault with a client secret,
 /// and the fixture roots in trust store `ca:akv`.
@@ -40,7 +25,7 @@ const STORE: &str = "akv";
 
 impl World {
     fn new() -> World {
-        let s = shared();
+        let s = shared_with_fixtures();
         let mut env = NotationEnv::new().unwrap();
         for (k, v) in s.vault.credential_env(CredentialKind::ClientSecret) {
             env.set_env(k, v);
@@ -55,7 +40,7 @@ impl World {
 
     /// Trusts the root of fixture `name` (the leaf itself for a self-signed one).
     fn trust(&self, name: &str) {
-        let chain = &shared().fixtures.get(name).chain;
+        let chain = &shared_with_fixtures().fixtures.get(name).chain;
         let root = chain.root().unwrap_or_else(|| chain.leaf());
         let file = self
             .env
@@ -127,7 +112,7 @@ impl World {
 }
 
 fn cert_id(name: &str) -> String {
-    shared().fixtures.get(name).version.id.clone()
+    shared_with_fixtures().fixtures.get(name).version.id.clone()
 }
 
 #[test]
@@ -147,7 +132,7 @@ fn six_key_specs_sign_jws_and_cose_and_verify() {
 #[test]
 fn each_chain_source_signs_verifiably() {
     let w = World::new();
-    let s = shared();
+    let s = shared_with_fixtures();
     // PKCS#12 secret (with and without the private key in it).
     for name in [names::PKCS12, names::PKCS12_EXPORTABLE] {
         w.trust(name);
@@ -230,7 +215,7 @@ fn key_add_then_sign_with_key() {
 #[test]
 fn versionless_id_follows_rotation() {
     let w = World::new();
-    let s = shared();
+    let s = shared_with_fixtures();
     let first = names::self_signed(KeySpec::Ec256);
     let second = names::self_signed(KeySpec::Ec521);
     w.trust(&first);
@@ -272,7 +257,7 @@ fn versionless_id_follows_rotation() {
 #[test]
 fn warm_notation_sign_makes_one_vault_request() {
     let w = World::new();
-    let s = shared();
+    let s = shared_with_fixtures();
     let fixture = names::ca_issued(KeySpec::Ec256);
     w.trust(&fixture);
     s.vault
@@ -325,7 +310,7 @@ fn warm_notation_sign_makes_one_vault_request() {
 fn vault_faults_reach_the_user_with_our_message() {
     let mut w = World::new();
     w.env.set_env("NOTATION_AKV_TIMEOUT", "3s");
-    let s = shared();
+    let s = shared_with_fixtures();
     let base = names::self_signed(KeySpec::Ec256);
     let cases: Vec<(&str, &str, &str, FaultAction, &str)> = vec![
         (

@@ -59,6 +59,10 @@
 //! `expired`, `wrong-key`, `rotated` (two versions), `disabled-key`. A certificate's key shows the
 //! certificate's `nbf`/`exp`, but the vault signs with it regardless: expiry is the plugins' check.
 //!
+//! **Sharing.** [`shared_with_fixtures`] gives every test of a process one vault with the
+//! fixtures loaded (they take RSA-4096 key generation once). [`run_plugin`] runs a plugin binary
+//! as notation does (command argument, request on stdin, cleared environment, deadline).
+//!
 //! **Faults and log.** [`TestVault::inject`] a [`Fault`] per method + path pattern (optionally
 //! `.times(n)`): an error status with optional `Retry-After`, a delay, a truncated body or a
 //! dropped connection. On vault routes faults hit only authenticated requests, so the SDK's
@@ -86,9 +90,11 @@ mod faults;
 pub mod fixtures;
 mod identity;
 mod log;
+pub mod plugin_run;
 mod reply;
 mod routes;
 mod server;
+mod shared;
 mod store;
 mod tls;
 
@@ -96,7 +102,9 @@ pub use faults::{Fault, FaultAction};
 pub use fixtures::{Fixture, Fixtures};
 pub use identity::ClientAuth;
 pub use log::{CredentialKind, RequestRecord, RouteKind, TokenOwner};
+pub use plugin_run::{PluginRun, run_plugin};
 pub use server::TestVault;
+pub use shared::{SharedVault, shared_with_fixtures};
 pub use store::{CertificateOptions, CertificateVersion, KeyVersion, SecretFormat};
 
 use std::time::Duration;

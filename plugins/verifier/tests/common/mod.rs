@@ -3,10 +3,8 @@
 #![allow(dead_code)] // each test binary uses a different part
 
 use serde_json::{Value, json};
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const IDENTITY: &str = "SIGNATURE_VERIFIER.TRUSTED_IDENTITY";
 pub const REVOCATION: &str = "SIGNATURE_VERIFIER.REVOCATION_CHECK";
@@ -79,36 +77,18 @@ impl Sandbox {
 
     /// Runs `notation-akv-verifier <command>` with `stdin`, killing it after a minute.
     pub fn run(&self, command: &str, stdin: &[u8]) -> Run {
-        let start = Instant::now();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_notation-akv-verifier"))
-            .arg(command)
-            .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("spawn the verifier binary");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin)
-            .expect("write request");
-        let deadline = start + Duration::from_secs(60);
-        while child.try_wait().expect("wait").is_none() {
-            if Instant::now() > deadline {
-                let _ = child.kill();
-                panic!("the verifier did not finish within 60 s");
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
-        let output = child.wait_with_output().expect("output");
+        let out = akv_test_vault::run_plugin(
+            Path::new(env!("CARGO_BIN_EXE_notation-akv-verifier")),
+            command,
+            &self.env,
+            stdin,
+            Duration::from_secs(60),
+        );
         Run {
-            exit_code: output.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-            elapsed: start.elapsed(),
+            exit_code: out.exit_code,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            elapsed: out.elapsed,
         }
     }
 
