@@ -35,7 +35,9 @@ pub fn openssl_export(dir: &Path, chain: &Chain, args: &[&str]) -> Vec<u8> {
     command
         .current_dir(dir)
         .args(["pkcs12", "-export", "-in", "chain.pem", "-passout", "pass:"])
-        .args(["-out", "out.pfx"]);
+        .args(["-out", "out.pfx"])
+        // The legacy ciphers (RC2, RC4, 2DES) live in OpenSSL 3's legacy provider.
+        .args(["-provider", "legacy", "-provider", "default"]);
     if !args.contains(&"-nokeys") {
         command.args(["-inkey", "key.pem"]);
     }
