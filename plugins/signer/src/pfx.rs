@@ -293,3 +293,46 @@ where
         .decrypt_padded_vec::<Pkcs7>(data)
         .ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use akv_test_pki::{ChainBuilder, KeySpec};
+
+    fn chain() -> akv_test_pki::Chain {
+        ChainBuilder::new(KeySpec::Ec256).build().unwrap()
+    }
+
+    #[test]
+    fn both_readers_give_the_certificates_and_note_the_key() {
+        let chain = chain();
+        let pfx = chain.pkcs12(true).unwrap();
+        // The focused reader alone: PBES2 certificate safe, key bag noted but not decrypted.
+        for found in [certificates(&pfx).unwrap(), read_certificates(&pfx).unwrap()] {
+            let mut got = found.certificates.clone();
+            let mut want = chain.der_chain();
+            got.sort();
+            want.sort();
+            assert_eq!(got, want);
+            assert!(found.had_private_key);
+        }
+        let without_key = read_certificates(&chain.pkcs12(false).unwrap()).unwrap();
+        assert!(!without_key.had_private_key);
+    }
+
+    #[test]
+    fn damaged_files_are_errors_not_panics() {
+        let pfx = chain().pkcs12(false).unwrap();
+        for len in (0..pfx.len()).step_by(41) {
+            assert!(certificates(&pfx[..len]).is_err(), "truncated to {len}");
+        }
+        for at in (0..pfx.len()).step_by(53) {
+            let mut damaged = pfx.clone();
+            damaged[at] ^= 0x5a;
+            // Some flips land in ignorable fields; none may panic.
+            let _ = certificates(&damaged);
+        }
+        let err = certificates(b"not a pfx").unwrap_err();
+        assert!(err.contains("not a PKCS#12 file"), "{err}");
+    }
+}
