@@ -308,7 +308,10 @@ mod tests {
         let chain = chain();
         let pfx = chain.pkcs12(true).unwrap();
         // The focused reader alone: PBES2 certificate safe, key bag noted but not decrypted.
-        for found in [certificates(&pfx).unwrap(), read_certificates(&pfx).unwrap()] {
+        for found in [
+            certificates(&pfx).unwrap(),
+            read_certificates(&pfx).unwrap(),
+        ] {
             let mut got = found.certificates.clone();
             let mut want = chain.der_chain();
             got.sort();
