@@ -396,6 +396,22 @@ fn vault_faults_reach_the_user_with_our_message() {
         let stderr = w.sign_fails(&a, &id, &[]);
         assert!(stderr.contains(expected), "{name}: {stderr}");
     }
+    // A certificate that does not exist: named as the certificate, not as its secret.
+    let a = w.push("e2e-nope");
+    let nope = format!("{}/certificates/nope", s.vault.url());
+    let stderr = w.sign_fails(&a, &nope, &[]);
+    assert!(
+        stderr.contains("the certificate \"nope\" in vault")
+            && stderr.contains("was not found: its secret, which holds the certificate chain")
+            && stderr.contains("check the name and version in --id"),
+        "{stderr}"
+    );
+    // A mistyped config key gets the closest valid one.
+    let stderr = w.sign_fails(&a, &nope, &["selfsigned=true"]);
+    assert!(
+        stderr.contains("selfsigned (did you mean self_signed?)"),
+        "{stderr}"
+    );
     // 403 on the certificate (ca_certs/self_signed read certificates/get).
     let id = s
         .vault
