@@ -4,6 +4,8 @@
 //! |---|---|---|
 //! | `self_signed` | `NOTATION_AKV_SELF_SIGNED` | `true`: the vault certificate is its own root; the chain is the leaf alone (needs certificates/get, not secrets/get) |
 //! | `ca_certs` | `NOTATION_AKV_CA_CERTS` | PEM/DER bundle with the issuers (any order); for a `/keys/` id also the leaf |
+//! | `verification_plugin` | `NOTATION_AKV_VERIFICATION_PLUGIN` | envelope mode: sign through `generate-envelope` and name this verification plugin (normally `akv-verifier`) in the envelope |
+//! | `verification_plugin_min_version` | `NOTATION_AKV_VERIFICATION_PLUGIN_MIN_VERSION` | the lowest version of that plugin that may verify (SemVer) |
 //! | `credential_type`, `client_id`, `tenant_id`, `authority_host`, `timeout`, `cache`, `cache_ttl`, `cache_dir`, `log_file` | `NOTATION_AKV_<KEY>` | see [`notation_akv_keyvault::settings::KEYS`] |
 //!
 //! Without `self_signed` or `ca_certs` the chain comes from the certificate's secret (PEM or
@@ -24,7 +26,22 @@ pub const SIGNER_KEYS: &[(&str, &str)] = &[
         "ca_certs",
         "path of a PEM or DER bundle with the issuing CAs, any order (for a /keys/ id: with the leaf certificate too)",
     ),
+    (
+        "verification_plugin",
+        "envelope mode: the plugin builds the JWS/COSE envelope and names this verification plugin in it (e.g. akv-verifier); no --timestamp-url, no blob signing",
+    ),
+    (
+        "verification_plugin_min_version",
+        "with verification_plugin: the lowest plugin version (SemVer, e.g. 0.1.0) allowed to verify",
+    ),
 ];
+
+/// The verification plugin an envelope-mode signature names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerificationPlugin {
+    pub name: String,
+    pub min_version: Option<String>,
+}
 
 /// Where the certificate chain comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,6 +59,8 @@ pub enum ChainSource {
 pub struct SignerConfig {
     pub vault: VaultSettings,
     pub chain: ChainSource,
+    /// Envelope mode when set; RAW otherwise.
+    pub verification_plugin: Option<VerificationPlugin>,
 }
 
 /// Every valid key, signer keys first.
@@ -77,8 +96,74 @@ impl SignerConfig {
         Ok(SignerConfig {
             vault: VaultSettings::read(&reader)?,
             chain,
+            verification_plugin: read_verification_plugin(&reader)?,
         })
     }
+}
+
+/// Whether `verification_plugin` is set: decides the capability `get-plugin-metadata` advertises.
+/// Reads nothing but that key (metadata cannot fail; a bad value is reported by
+/// `generate-envelope`).
+pub fn envelope_mode(
+    config: &BTreeMap<String, String>,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> bool {
+    ConfigReader::new(config, env)
+        .raw("verification_plugin")
+        .is_some()
+}
+
+fn read_verification_plugin(
+    reader: &ConfigReader<'_>,
+) -> Result<Option<VerificationPlugin>, SettingsError> {
+    let name = reader.string("verification_plugin")?;
+    let min_version = reader.string("verification_plugin_min_version")?;
+    let Some(name) = name else {
+        return match min_version {
+            Some(_) => Err(SettingsError(
+                "verification_plugin_min_version is set without verification_plugin; set both \
+                 (e.g. verification_plugin=akv-verifier) or neither"
+                    .into(),
+            )),
+            None => Ok(None),
+        };
+    };
+    // notation looks the plugin up as plugins/<name>/notation-<name>.
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        || name.starts_with('.')
+    {
+        return Err(SettingsError(format!(
+            "verification_plugin {name:?} is not a plugin name (letters, digits, '-', '_', '.'), e.g. akv-verifier"
+        )));
+    }
+    if let Some(version) = &min_version
+        && !is_semver(version)
+    {
+        return Err(SettingsError(format!(
+            "verification_plugin_min_version {version:?} is not SemVer (MAJOR.MINOR.PATCH, e.g. 0.1.0); \
+             notation compares it with the plugin's version"
+        )));
+    }
+    Ok(Some(VerificationPlugin { name, min_version }))
+}
+
+/// `MAJOR.MINOR.PATCH[-pre][+build]` without a leading `v`, as plugin metadata versions are.
+fn is_semver(text: &str) -> bool {
+    let core = text.split(['-', '+']).next().unwrap_or_default();
+    let rest = &text[core.len()..];
+    let numbers: Vec<&str> = core.split('.').collect();
+    numbers.len() == 3
+        && numbers.iter().all(|n| {
+            !n.is_empty()
+                && n.chars().all(|c| c.is_ascii_digit())
+                && (n.len() == 1 || !n.starts_with('0'))
+        })
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '+' | '.'))
+        && !rest.ends_with(['-', '+', '.'])
 }
 
 /// The configuration reference printed by `notation-akv --help`.
@@ -139,13 +224,57 @@ mod tests {
             .0;
         assert!(err.contains("remove one of them"), "{err}");
         let err = read(&[("selfsigned", "true")]).unwrap_err().0;
-        assert!(err.starts_with("unknown plugin config key(s) selfsigned (did you mean self_signed?); valid keys: self_signed, ca_certs, credential_type"), "{err}");
+        assert!(err.starts_with("unknown plugin config key(s) selfsigned (did you mean self_signed?); valid keys: self_signed, ca_certs, verification_plugin, verification_plugin_min_version, credential_type"), "{err}");
         assert!(err.contains("log_file"), "{err}");
         let err = read(&[("self_signed", "yes please")]).unwrap_err().0;
         assert!(
             err.contains("self_signed") && err.contains("true or false"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn verification_plugin_switches_envelope_mode() {
+        assert_eq!(read(&[]).unwrap().verification_plugin, None);
+        assert_eq!(
+            read(&[
+                ("verification_plugin", "akv-verifier"),
+                ("verification_plugin_min_version", "0.1.0-rc.1")
+            ])
+            .unwrap()
+            .verification_plugin,
+            Some(VerificationPlugin {
+                name: "akv-verifier".into(),
+                min_version: Some("0.1.0-rc.1".into())
+            })
+        );
+        for (pairs, why) in [
+            (
+                &[("verification_plugin_min_version", "0.1.0")][..],
+                "without verification_plugin",
+            ),
+            (&[("verification_plugin", "../x")][..], "not a plugin name"),
+            (
+                &[
+                    ("verification_plugin", "akv-verifier"),
+                    ("verification_plugin_min_version", "v1"),
+                ][..],
+                "not SemVer",
+            ),
+        ] {
+            let err = read(pairs).unwrap_err().0;
+            assert!(err.contains(why), "{err}");
+        }
+        let env =
+            |k: &str| (k == "NOTATION_AKV_VERIFICATION_PLUGIN").then(|| "akv-verifier".to_string());
+        assert!(envelope_mode(&BTreeMap::new(), &env));
+        assert!(!envelope_mode(&BTreeMap::new(), &|_: &str| None));
+        for version in ["1.2.3", "0.1.0", "10.0.0+build.5"] {
+            assert!(is_semver(version), "{version}");
+        }
+        for version in ["1.2", "01.2.3", "1.2.3-", "v1.2.3", ""] {
+            assert!(!is_semver(version), "{version}");
+        }
     }
 
     #[test]

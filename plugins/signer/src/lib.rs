@@ -1,8 +1,11 @@
 //! `notation-akv`: the Notation signing plugin for Azure Key Vault (plugin name `akv`).
 //!
 //! The binary is a thin shell over [`Signer`], which implements the protocol crate's
-//! [`Plugin`] trait with `SIGNATURE_GENERATOR.RAW`: notation builds
+//! [`Plugin`] trait with `SIGNATURE_GENERATOR.RAW` by default: notation builds
 //! the JWS/COSE envelope (and timestamps it); the plugin describes the key and signs digests.
+//! With the plugin config `verification_plugin=<name>` it advertises
+//! `SIGNATURE_GENERATOR.ENVELOPE` instead (notation would prefer RAW if both were listed) and
+//! builds the envelope itself, naming that verification plugin ([`envelope`]).
 //!
 //! - [`config`]: plugin config keys (azure-kv's plus ours) and their environment variables;
 //! - [`session`]: per-command setup (id, log, vault client, cache, runtime);
@@ -10,12 +13,14 @@
 //!   against the Notary Project certificate rules;
 //! - `pfx`: certificates from a PKCS#12 secret, with either encoding of the empty password;
 //! - [`sign`]: hashing, vault signing and local verification;
+//! - [`envelope`]: generate-envelope, on top of [`sign`] and the `notation-akv-envelope` crate;
 //! - [`error`]: failures → protocol codes.
 //!
 //! Vault round trips per `notation sign`: cold ≤ 2 (chain source + sign), warm 1 (sign), plus
 //! token acquisition; `get-plugin-metadata` touches neither network nor disk.
 
 pub mod config;
+pub mod envelope;
 pub mod error;
 pub mod material;
 mod pfx;
@@ -24,8 +29,9 @@ pub mod sign;
 
 use error::SignError;
 use notation_akv_protocol::{
-    Capability, DescribeKeyRequest, DescribeKeyResponse, GenerateSignatureRequest,
-    GenerateSignatureResponse, GetMetadataRequest, GetMetadataResponse, Plugin, PluginError,
+    Capability, DescribeKeyRequest, DescribeKeyResponse, GenerateEnvelopeRequest,
+    GenerateEnvelopeResponse, GenerateSignatureRequest, GenerateSignatureResponse,
+    GetMetadataRequest, GetMetadataResponse, Plugin, PluginError,
 };
 use session::{Env, Session, block_on};
 use std::sync::{Arc, OnceLock};
@@ -78,13 +84,20 @@ impl Signer {
 }
 
 impl Plugin for Signer {
-    fn metadata(&self, _request: &GetMetadataRequest) -> GetMetadataResponse {
+    fn metadata(&self, request: &GetMetadataRequest) -> GetMetadataResponse {
+        // notation sends the sign-time plugin config here; it uses RAW whenever RAW is listed, so
+        // envelope mode lists ENVELOPE alone.
+        let capability = if config::envelope_mode(&request.plugin_config, self.env.as_ref()) {
+            Capability::SignatureGeneratorEnvelope
+        } else {
+            Capability::SignatureGeneratorRaw
+        };
         GetMetadataResponse::new(
             PLUGIN_NAME,
             "Sign artifacts and blobs with Azure Key Vault keys and certificates",
             env!("CARGO_PKG_VERSION"),
             "https://github.com/notation-akv/notation-akv",
-            vec![Capability::SignatureGeneratorRaw],
+            vec![capability],
         )
     }
 
@@ -119,6 +132,18 @@ impl Plugin for Signer {
             &request.key_id,
             &request.plugin_config,
             async |session| sign::generate_signature(session, &request).await,
+        )
+    }
+
+    fn generate_envelope(
+        &self,
+        request: GenerateEnvelopeRequest,
+    ) -> Result<GenerateEnvelopeResponse, PluginError> {
+        self.run(
+            "generate-envelope",
+            &request.key_id,
+            &request.plugin_config,
+            async |session| envelope::generate_envelope(session, &request).await,
         )
     }
 }

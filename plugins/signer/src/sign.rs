@@ -8,8 +8,9 @@
 //! "generated signature failed verification".
 
 use crate::error::SignError;
-use crate::material::Origin;
+use crate::material::{Material, Origin};
 use crate::session::Session;
+use notation_akv_keyvault::cache::CacheKey;
 use notation_akv_keyvault::id::parts_of;
 use notation_akv_protocol::{GenerateSignatureRequest, GenerateSignatureResponse, HashAlgorithm};
 use sha2::Digest;
@@ -44,8 +45,27 @@ pub async fn generate_signature(
             request.key_spec, request.key_id, material.key_spec
         )));
     }
+    let signature = sign_checked(session, &material, origin, &cache_key, &request.payload).await?;
+    Ok(GenerateSignatureResponse {
+        key_id: request.key_id.clone(),
+        signature,
+        signing_algorithm: material.key_spec.signing_algorithm(),
+        certificate_chain: material.chain_der()?,
+    })
+}
+
+/// Has the vault sign `message` (hashed with the key spec's hash) with the material's pinned key
+/// version, and checks the signature with the leaf certificate before anyone sees it. Material
+/// the vault or the check contradicts is dropped from the cache.
+pub async fn sign_checked(
+    session: &Session,
+    material: &Material,
+    origin: Origin,
+    cache_key: &CacheKey,
+    message: &[u8],
+) -> Result<Vec<u8>, SignError> {
     let algorithm = material.key_spec.signing_algorithm();
-    let hash = digest(request.hash_algorithm, &request.payload);
+    let hash = digest(material.key_spec.hash(), message);
     let signed = match session
         .vault
         .sign(
@@ -60,7 +80,7 @@ pub async fn generate_signature(
         Err(e) => {
             // A cached version may have been disabled or deleted since; rebuild next time.
             if origin == Origin::Cache {
-                session.forget(&cache_key);
+                session.forget(cache_key);
             }
             return Err(e.into());
         }
@@ -81,10 +101,10 @@ pub async fn generate_signature(
     if let Err(e) = notation_akv_x509::verify_plugin_signature(
         leaf.public_key(),
         algorithm,
-        &request.payload,
+        message,
         &signed.signature,
     ) {
-        session.forget(&cache_key);
+        session.forget(cache_key);
         return Err(SignError::Verification(format!(
             "the signature from vault key {}/{} does not verify with the leaf certificate {} ({e}): \
              the certificate does not belong to this key. Check that the certificate and key versions match \
@@ -94,12 +114,7 @@ pub async fn generate_signature(
             leaf.reference()
         )));
     }
-    Ok(GenerateSignatureResponse {
-        key_id: request.key_id.clone(),
-        signature: signed.signature,
-        signing_algorithm: algorithm,
-        certificate_chain: material.chain_der()?,
-    })
+    Ok(signed.signature)
 }
 
 #[cfg(test)]

@@ -99,6 +99,24 @@ impl Plugin {
         )
     }
 
+    fn envelope(
+        &self,
+        key_id: &str,
+        envelope_type: &str,
+        payload_type: &str,
+        payload: &[u8],
+        expiry_seconds: u64,
+        config: Value,
+    ) -> Outcome {
+        let mut request = json!({"contractVersion":"1.0","keyId":key_id,"payloadType":payload_type,
+            "signatureEnvelopeType":envelope_type,"payload":STANDARD.encode(payload),
+            "pluginConfig":config});
+        if expiry_seconds > 0 {
+            request["expiryDurationInSeconds"] = json!(expiry_seconds);
+        }
+        self.run("generate-envelope", &request)
+    }
+
     /// describe-key then generate-signature, as notation does; returns the signature response.
     fn describe_and_sign(&self, key_id: &str, config: Value) -> Result<Value, Value> {
         let d = self.describe(key_id, config.clone());
@@ -868,4 +886,189 @@ fn user_assigned_managed_identity_is_chosen_by_client_id() {
         .unwrap_err();
     assert_eq!(code(&err), "ACCESS_DENIED");
     assert!(message(&err).contains("managedid:"), "{err}");
+}
+
+const NOTARY_PAYLOAD: &[u8] = br#"{"targetArtifact":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:5b0bcabd1ed22e9fb1310cf6c2dec7cdef19f0ad69efa1f392e94a4333501270","size":7,"annotations":{"k":"v"}}}"#;
+const NOTARY_PAYLOAD_TYPE: &str = "application/vnd.cncf.notary.payload.v1+json";
+
+fn envelope_mode() -> Value {
+    json!({"verification_plugin":"akv-verifier","verification_plugin_min_version":"0.1.0"})
+}
+
+#[test]
+fn envelope_mode_builds_jws_and_cose_naming_the_verifier_and_the_key() {
+    use notation_akv_envelope::{EnvelopeType, parse};
+    let plugin = Plugin::new();
+    for spec in [KeySpec::Ec384, KeySpec::Rsa2048] {
+        let fixture = shared_with_fixtures().fixtures.get(&names::ca_issued(spec));
+        for envelope_type in ["application/jose+json", "application/cose"] {
+            let before = time::OffsetDateTime::now_utc()
+                .replace_nanosecond(0)
+                .unwrap();
+            let r = plugin.envelope(
+                &fixture.version.id,
+                envelope_type,
+                NOTARY_PAYLOAD_TYPE,
+                NOTARY_PAYLOAD,
+                3600,
+                envelope_mode(),
+            );
+            assert_eq!(r.code, 0, "{spec:?} {envelope_type}: {}", r.stderr);
+            assert_eq!(r.stdout["signatureEnvelopeType"], envelope_type);
+            let bytes = STANDARD
+                .decode(r.stdout["signatureEnvelope"].as_str().unwrap())
+                .unwrap();
+            let kind = EnvelopeType::from_media_type(envelope_type).unwrap();
+            let envelope = parse(kind, &bytes).unwrap();
+            envelope
+                .verify()
+                .expect("the envelope verifies with its leaf");
+            assert_eq!(envelope.payload, NOTARY_PAYLOAD);
+            assert_eq!(envelope.content_type, NOTARY_PAYLOAD_TYPE);
+            assert_eq!(envelope.algorithm, spec.signing_algorithm());
+            assert_eq!(envelope.certificate_chain, fixture.chain.der_chain());
+            let attribute = |key: &str| {
+                let a = envelope
+                    .attribute(key)
+                    .unwrap_or_else(|| panic!("{key} missing"));
+                assert!(a.critical, "{key} is critical");
+                a.value.as_str().unwrap().to_string()
+            };
+            assert_eq!(
+                attribute("io.cncf.notary.verificationPlugin"),
+                "akv-verifier"
+            );
+            assert_eq!(
+                attribute("io.cncf.notary.verificationPluginMinVersion"),
+                "0.1.0"
+            );
+            assert_eq!(
+                attribute("io.github.notation-akv.keyId"),
+                fixture.version.kid,
+                "the versioned key URL that signed"
+            );
+            assert!(envelope.signing_time >= before);
+            assert!(envelope.signing_time <= time::OffsetDateTime::now_utc());
+            assert_eq!(
+                envelope.expiry,
+                Some(envelope.signing_time + time::Duration::hours(1))
+            );
+            assert!(
+                envelope
+                    .critical
+                    .iter()
+                    .any(|c| c == "io.cncf.notary.expiry")
+            );
+        }
+    }
+    // Without --expiry there is no expiry header; the metadata-only config key is all it takes.
+    let r = plugin.envelope(
+        &cert_id(&names::self_signed(KeySpec::Ec256)),
+        "application/cose",
+        NOTARY_PAYLOAD_TYPE,
+        NOTARY_PAYLOAD,
+        0,
+        json!({"verification_plugin":"akv-verifier","self_signed":"true"}),
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let envelope = notation_akv_envelope::parse(
+        notation_akv_envelope::EnvelopeType::Cose,
+        &STANDARD
+            .decode(r.stdout["signatureEnvelope"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(envelope.expiry, None);
+    assert!(
+        envelope
+            .attribute("io.cncf.notary.verificationPluginMinVersion")
+            .is_none()
+    );
+    assert!(
+        plugin
+            .log()
+            .contains("envelope naming verification plugin akv-verifier")
+    );
+}
+
+#[test]
+fn envelope_requests_notation_would_not_send_are_validation_errors() {
+    let plugin = Plugin::new();
+    let id = private_copy(&names::self_signed(KeySpec::Ec256), "envelope-refused");
+    let cases: Vec<(&str, &str, &[u8], Value, &str)> = vec![
+        (
+            "application/jose+json",
+            "application/vnd.oci.image.manifest.v1+json",
+            NOTARY_PAYLOAD,
+            envelope_mode(),
+            "payloadType \"application/vnd.oci.image.manifest.v1+json\" is not supported",
+        ),
+        (
+            "application/pkcs7",
+            NOTARY_PAYLOAD_TYPE,
+            NOTARY_PAYLOAD,
+            envelope_mode(),
+            "use application/jose+json or application/cose",
+        ),
+        (
+            "application/jose+json",
+            NOTARY_PAYLOAD_TYPE,
+            br#"{"targetArtifact":{"mediaType":"m/t","digest":"sha256:00","size":1},"subject":{}}"#,
+            envelope_mode(),
+            "only \"targetArtifact\" is allowed",
+        ),
+        (
+            "application/jose+json",
+            NOTARY_PAYLOAD_TYPE,
+            NOTARY_PAYLOAD,
+            json!({}),
+            "needs the plugin config verification_plugin",
+        ),
+        (
+            "application/jose+json",
+            NOTARY_PAYLOAD_TYPE,
+            NOTARY_PAYLOAD,
+            json!({"verification_plugin":"akv-verifier","verification_plugin_min_version":"latest"}),
+            "is not SemVer",
+        ),
+    ];
+    for (envelope_type, payload_type, payload, config, expected) in cases {
+        let r = plugin.envelope(&id, envelope_type, payload_type, payload, 0, config);
+        assert_eq!(r.code, 1);
+        assert_eq!(code(&r.stderr), "VALIDATION_ERROR", "{}", r.stderr);
+        assert!(message(&r.stderr).contains(expected), "{}", r.stderr);
+    }
+    assert_eq!(
+        count("/envelope-refused/", RouteKind::Sign, true),
+        0,
+        "nothing was signed"
+    );
+}
+
+#[test]
+fn verification_plugin_switches_metadata_to_envelope_only() {
+    let plugin = Plugin::new();
+    let r = plugin.run(
+        "get-plugin-metadata",
+        &json!({"pluginConfig":{"verification_plugin":"akv-verifier"}}),
+    );
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stdout["capabilities"],
+        json!(["SIGNATURE_GENERATOR.ENVELOPE"]),
+        "RAW must not be listed: notation prefers it"
+    );
+    let by_env = Plugin::new().set("NOTATION_AKV_VERIFICATION_PLUGIN", "akv-verifier");
+    let r = by_env.run("get-plugin-metadata", &json!({}));
+    assert_eq!(
+        r.stdout["capabilities"],
+        json!(["SIGNATURE_GENERATOR.ENVELOPE"])
+    );
+    let r = plugin.run(
+        "get-plugin-metadata",
+        &json!({"pluginConfig":{"self_signed":"true"}}),
+    );
+    assert_eq!(r.stdout["capabilities"], json!(["SIGNATURE_GENERATOR.RAW"]));
+    assert!(!plugin.home.path().join("akv.log").exists());
+    assert!(!plugin.cache_dir().exists());
 }

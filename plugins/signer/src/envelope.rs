@@ -1,0 +1,219 @@
+//! generate-envelope (envelope mode, `verification_plugin=<name>`): the plugin builds the whole
+//! JWS or COSE envelope, because only an envelope's critical extended attributes make notation run
+//! a verification plugin.
+//!
+//! Same key resolution, chain checks, cache and vault signing as generate-signature
+//! ([`crate::sign::sign_checked`]); on top of it the envelope carries, all critical:
+//! - `io.cncf.notary.verificationPlugin` (and `…MinVersion` when configured);
+//! - `io.github.notation-akv.keyId`: the versioned vault key URL that signed, which the verifier's
+//!   `akv.key:` identities match.
+//!
+//! The signing time is this process's clock and the expiry is signing time +
+//! `expiryDurationInSeconds`. notation adds nothing to an envelope plugin's output: no signing
+//! agent, and no RFC 3161 timestamp (it ignores `--timestamp-url` on this path). The finished
+//! envelope is decoded and its signature checked before it is returned.
+
+use crate::PLUGIN_NAME;
+use crate::config::VerificationPlugin;
+use crate::error::SignError;
+use crate::material::Material;
+use crate::session::Session;
+use crate::sign::sign_checked;
+use notation_akv_envelope::{Attribute, EnvelopeType, SignRequest, payload};
+use notation_akv_protocol::attributes::{
+    AKV_KEY_ID, VERIFICATION_PLUGIN, VERIFICATION_PLUGIN_MIN_VERSION,
+};
+use notation_akv_protocol::generate_envelope::{
+    ENVELOPE_TYPE_COSE, ENVELOPE_TYPE_JWS, PAYLOAD_TYPE_NOTARY,
+};
+use notation_akv_protocol::{GenerateEnvelopeRequest, GenerateEnvelopeResponse};
+use time::OffsetDateTime;
+
+/// The unsigned `io.cncf.notary.signingAgent` of our envelopes.
+pub fn signing_agent() -> String {
+    format!("notation-akv/{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// The request checks that need no vault: envelope type, payload type and payload.
+fn check_request(request: &GenerateEnvelopeRequest) -> Result<EnvelopeType, SignError> {
+    let kind = EnvelopeType::from_media_type(&request.signature_envelope_type).ok_or_else(|| {
+        SignError::Request(format!(
+            "signatureEnvelopeType {:?} is not supported; use {ENVELOPE_TYPE_JWS} or {ENVELOPE_TYPE_COSE}",
+            request.signature_envelope_type
+        ))
+    })?;
+    if request.payload_type != PAYLOAD_TYPE_NOTARY {
+        return Err(SignError::Request(format!(
+            "payloadType {:?} is not supported; only {PAYLOAD_TYPE_NOTARY} can be signed",
+            request.payload_type
+        )));
+    }
+    payload::check(&request.payload).map_err(|e| SignError::Request(e.to_string()))?;
+    Ok(kind)
+}
+
+/// The versioned key URL of the key that signs, e.g. `https://v.vault.azure.net/keys/k/0123…`.
+pub fn key_url(session: &Session, material: &Material) -> String {
+    // The endpoint always ends in '/'.
+    format!(
+        "{}keys/{}/{}",
+        session.id.endpoint(),
+        material.key_name,
+        material.key_version
+    )
+}
+
+fn attributes(plugin: &VerificationPlugin, key_url: String) -> Vec<Attribute> {
+    let critical = |key: &str, value: &str| Attribute {
+        key: key.into(),
+        value: value.into(),
+        critical: true,
+    };
+    let mut attributes = vec![critical(VERIFICATION_PLUGIN, &plugin.name)];
+    if let Some(version) = &plugin.min_version {
+        attributes.push(critical(VERIFICATION_PLUGIN_MIN_VERSION, version));
+    }
+    attributes.push(critical(AKV_KEY_ID, &key_url));
+    attributes
+}
+
+pub async fn generate_envelope(
+    session: &Session,
+    request: &GenerateEnvelopeRequest,
+) -> Result<GenerateEnvelopeResponse, SignError> {
+    let Some(plugin) = &session.config.verification_plugin else {
+        return Err(SignError::Request(format!(
+            "generate-envelope needs the plugin config verification_plugin (e.g. verification_plugin=akv-verifier); \
+             without it the {PLUGIN_NAME} plugin signs in RAW mode (generate-signature)"
+        )));
+    };
+    let kind = check_request(request)?;
+    let (material, origin, cache_key) = session.material().await?;
+    let chain = material.chain_der()?;
+    let signing_time = OffsetDateTime::now_utc();
+    let expiry = match request.expiry_duration_in_seconds {
+        0 => None,
+        seconds => Some(
+            i64::try_from(seconds)
+                .ok()
+                .and_then(|s| signing_time.checked_add(time::Duration::seconds(s)))
+                .ok_or_else(|| {
+                    SignError::Request(format!("expiryDurationInSeconds {seconds} is too large"))
+                })?,
+        ),
+    };
+    let key_url = key_url(session, &material);
+    let attributes = attributes(plugin, key_url);
+    let agent = signing_agent();
+    let sign_request = SignRequest {
+        payload: &request.payload,
+        content_type: PAYLOAD_TYPE_NOTARY,
+        algorithm: material.key_spec.signing_algorithm(),
+        signing_time,
+        expiry,
+        extended_attributes: &attributes,
+        certificate_chain: &chain,
+        signing_agent: &agent,
+    };
+    let unsigned = notation_akv_envelope::prepare(kind, &sign_request)
+        .map_err(|e| SignError::Internal(e.to_string()))?;
+    let signature = sign_checked(
+        session,
+        &material,
+        origin,
+        &cache_key,
+        unsigned.signing_input(),
+    )
+    .await?;
+    let envelope = unsigned
+        .finish(signature)
+        .map_err(|e| SignError::Internal(e.to_string()))?;
+    // What notation will check first: the envelope decodes and its signature verifies.
+    notation_akv_envelope::parse(kind, &envelope)
+        .and_then(|decoded| decoded.verify())
+        .map_err(|e| {
+            SignError::Verification(format!("the envelope built for {}: {e}", request.key_id))
+        })?;
+    session.log.note(&format!(
+        "built a {} envelope naming verification plugin {}",
+        kind.media_type(),
+        plugin.name
+    ));
+    Ok(GenerateEnvelopeResponse {
+        signature_envelope: envelope,
+        signature_envelope_type: request.signature_envelope_type.clone(),
+        annotations: Default::default(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(envelope_type: &str, payload_type: &str, payload: &[u8]) -> GenerateEnvelopeRequest {
+        GenerateEnvelopeRequest {
+            contract_version: "1.0".into(),
+            key_id: "https://v.vault.azure.net/keys/k".into(),
+            payload_type: payload_type.into(),
+            signature_envelope_type: envelope_type.into(),
+            payload: payload.to_vec(),
+            expiry_duration_in_seconds: 0,
+            plugin_config: Default::default(),
+        }
+    }
+
+    const PAYLOAD: &[u8] =
+        br#"{"targetArtifact":{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:aa","size":3}}"#;
+
+    #[test]
+    fn requests_are_checked_before_the_vault() {
+        assert_eq!(
+            check_request(&request(ENVELOPE_TYPE_COSE, PAYLOAD_TYPE_NOTARY, PAYLOAD)).unwrap(),
+            EnvelopeType::Cose
+        );
+        for (r, why) in [
+            (
+                request("application/pdf", PAYLOAD_TYPE_NOTARY, PAYLOAD),
+                "signatureEnvelopeType",
+            ),
+            (
+                request(ENVELOPE_TYPE_JWS, "application/json", PAYLOAD),
+                "payloadType",
+            ),
+            (
+                request(ENVELOPE_TYPE_JWS, PAYLOAD_TYPE_NOTARY, br#"{"subject":{}}"#),
+                "not a Notary payload",
+            ),
+        ] {
+            let err = check_request(&r).unwrap_err().to_string();
+            assert!(err.contains(why), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_attributes_name_the_plugin_and_the_key_all_critical() {
+        let plugin = VerificationPlugin {
+            name: "akv-verifier".into(),
+            min_version: Some("0.1.0".into()),
+        };
+        let attributes = attributes(&plugin, "https://v/keys/k/1".into());
+        let pairs: Vec<(&str, &str, bool)> = attributes
+            .iter()
+            .map(|a| {
+                (
+                    a.key.as_str(),
+                    a.value.as_str().unwrap_or_default(),
+                    a.critical,
+                )
+            })
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                (VERIFICATION_PLUGIN, "akv-verifier", true),
+                (VERIFICATION_PLUGIN_MIN_VERSION, "0.1.0", true),
+                (AKV_KEY_ID, "https://v/keys/k/1", true),
+            ]
+        );
+    }
+}
