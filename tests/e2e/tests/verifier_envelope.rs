@@ -1,8 +1,8 @@
 //! The verifier inside the real `notation verify` (1.3.2): a test-only JWS envelope names
 //! `akv-verifier` in the critical `io.cncf.notary.verificationPlugin` attribute and carries our
 //! critical key-id attribute, so notation runs the installed plugin exactly as it will for the
-//! signer's envelope mode. The envelope is built here (ES256 with a local key) and attached with
-//! oras as a Notary signature.
+//! signer's envelope mode. The envelope is built with the signer's own envelope crate (JWS, ES256
+//! with a local key) and attached with oras as a Notary signature.
 //!
 //! Shows what only the real CLI can: the policy level deciding what our `success:false` means
 //! (strict fails, permissive logs revocation, audit logs identity), `--plugin-config` reaching the
@@ -18,10 +18,11 @@ use std::time::{Duration, SystemTime};
 use akv_test_responders::crl::Reason;
 use akv_test_responders::ocsp::{OcspResponder, Status};
 use akv_test_responders::pki::{CertOptions, Issued, TestCa};
-use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use notation_akv_e2e::local_key::LocalKey;
 use notation_akv_e2e::{Artifact, NotationEnv, Registry, examples, locate};
+use notation_akv_envelope::{Attribute, EnvelopeType, SignRequest};
+use notation_akv_protocol::SigningAlgorithm;
+use notation_akv_protocol::generate_envelope::PAYLOAD_TYPE_NOTARY;
 use serde_json::{Value, json};
 use verifier_support::*;
 
@@ -47,27 +48,6 @@ fn install_recording_verifier(env: &NotationEnv, capture: &Path) {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
     env.install_plugin_as(&path, "akv-verifier").unwrap();
-}
-
-/// UTC RFC 3339 with whole seconds (civil-from-days, proleptic Gregorian).
-fn rfc3339(t: SystemTime) -> String {
-    let secs = t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
 }
 
 fn sha256_hex(der: &[u8]) -> String {
@@ -103,34 +83,31 @@ fn envelope(
         "digest": descriptor["digest"],
         "size": descriptor["size"],
     }});
-    let signing_time = rfc3339(SystemTime::now() - Duration::from_secs(60));
-    let mut protected = json!({
-        "alg": "ES256",
-        "cty": "application/vnd.cncf.notary.payload.v1+json",
-        "io.cncf.notary.signingScheme": "notary.x509",
-        "io.cncf.notary.signingTime": signing_time,
-    });
-    let mut crit = vec!["io.cncf.notary.signingScheme".to_string()];
-    for (name, value) in extended {
-        protected[*name] = json!(value);
-        crit.push(name.to_string());
-    }
-    protected["crit"] = json!(crit);
-    let protected = URL_SAFE_NO_PAD.encode(protected.to_string());
-    let payload = URL_SAFE_NO_PAD.encode(payload.to_string());
-    let signing_input = format!("{protected}.{payload}");
-    let signature = key.sign("SHA-256", signing_input.as_bytes()).unwrap();
-    json!({
-        "payload": payload,
-        "protected": protected,
-        "header": {
-            "x5c": key.chain().iter().map(|c| STANDARD.encode(c)).collect::<Vec<_>>(),
-            "io.cncf.notary.signingAgent": "notation-akv e2e test envelope",
+    let attributes: Vec<Attribute> = extended
+        .iter()
+        .map(|(key, value)| Attribute {
+            key: key.to_string(),
+            value: json!(value),
+            critical: true,
+        })
+        .collect();
+    let payload = payload.to_string();
+    let unsigned = notation_akv_envelope::prepare(
+        EnvelopeType::Jws,
+        &SignRequest {
+            payload: payload.as_bytes(),
+            content_type: PAYLOAD_TYPE_NOTARY,
+            algorithm: SigningAlgorithm::EcdsaSha256,
+            signing_time: time::OffsetDateTime::now_utc() - Duration::from_secs(60),
+            expiry: None,
+            extended_attributes: &attributes,
+            certificate_chain: key.chain(),
+            signing_agent: "notation-akv e2e test envelope",
         },
-        "signature": URL_SAFE_NO_PAD.encode(signature),
-    })
-    .to_string()
-    .into_bytes()
+    )
+    .unwrap();
+    let signature = key.sign("SHA-256", unsigned.signing_input()).unwrap();
+    unsigned.finish(signature).unwrap()
 }
 
 /// Pushes an artifact and attaches `envelope_for(artifact)` as its Notary signature.
