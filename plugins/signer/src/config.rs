@@ -172,7 +172,12 @@ pub fn help_text() -> String {
         "Usage with notation:\n  notation sign <ref> --plugin akv --id https://<vault>.vault.azure.net/certificates/<name>[/<version>] \\\n      [--plugin-config key=value]...\n\nPlugin config keys (environment variable NOTATION_AKV_<KEY> works too; the plugin config wins):\n",
     );
     for (key, description) in SIGNER_KEYS.iter().chain(KEYS.iter()) {
-        text.push_str(&format!("  {key:<16} {description}\n"));
+        // Long keys get their description on the next line, keeping the column.
+        if key.len() < 16 {
+            text.push_str(&format!("  {key:<16} {description}\n"));
+        } else {
+            text.push_str(&format!("  {key}\n  {:<16} {description}\n", ""));
+        }
     }
     text.push_str(concat!(
         "\nCredentials (credential_type=default tries them in this order):\n",
