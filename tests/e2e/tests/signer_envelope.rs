@@ -6,7 +6,7 @@
 //!
 //! Proof that our verifier ran: its log file records the matched identity, a policy pinning
 //! another vault key fails with the verifier's own message, and without the plugin installed
-//! notation refuses the signature.
+//! notation refuses the signature. `--timestamp-url` is ignored on this path (RAW mode honours it).
 
 use akv_test_pki::KeySpec;
 use akv_test_vault::fixtures::names;
@@ -217,4 +217,61 @@ fn envelope_signatures_name_akv_verifier_which_pins_the_vault_key() {
         "{}",
         out.stderr
     );
+}
+
+/// notation does not timestamp an envelope plugin's output: `--timestamp-url` is accepted and
+/// ignored (here it points at a closed port), and the signature carries no timestamp.
+#[test]
+fn timestamp_url_is_ignored_in_envelope_mode() {
+    let w = World::new();
+    let fixture = names::ca_issued(KeySpec::Ec256);
+    w.trust(&fixture);
+    let chain = &shared_with_fixtures().fixtures.get(&fixture).chain;
+    let tsa_root = w
+        .env
+        .write_file("tsa-root.pem", chain.root().unwrap().pem())
+        .unwrap();
+    let artifact = w.push("timestamp-ignored");
+    let tsa_root = tsa_root.display().to_string();
+    w.sign(
+        &artifact,
+        &fixture,
+        "jws",
+        &[
+            "--timestamp-url",
+            "http://127.0.0.1:9/tsa",
+            "--timestamp-root-cert",
+            &tsa_root,
+        ],
+    );
+    let inspect = w
+        .env
+        .notation_ok(&["inspect", "--output", "json", &artifact.by_digest()])
+        .unwrap();
+    let inspect: serde_json::Value = serde_json::from_str(&inspect.stdout).unwrap();
+    let unsigned = &inspect["Signatures"][0]["unsignedAttributes"];
+    assert!(
+        unsigned.get("timestampSignature").is_none(),
+        "no timestamp: {unsigned}"
+    );
+    // The same flags in RAW mode: notation itself asks the (closed) TSA, and fails.
+    let raw = w.push("timestamp-raw");
+    let id = &shared_with_fixtures().fixtures.get(&fixture).version.id;
+    let out = w
+        .env
+        .notation(&[
+            "sign",
+            "--plugin",
+            "akv",
+            "--id",
+            id,
+            "--timestamp-url",
+            "http://127.0.0.1:9/tsa",
+            "--timestamp-root-cert",
+            &tsa_root,
+            &raw.by_digest(),
+        ])
+        .unwrap();
+    assert!(!out.success(), "RAW mode timestamps: {out:?}");
+    assert!(out.stderr.contains("timestamp"), "{}", out.stderr);
 }
