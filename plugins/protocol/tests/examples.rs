@@ -84,7 +84,13 @@ fn captured_requests_parse_and_match_the_schemas() {
         }
         seen.insert(command.to_owned());
     }
-    for required in ["get-plugin-metadata", "describe-key", "generate-signature"] {
+    for required in [
+        "get-plugin-metadata",
+        "describe-key",
+        "generate-signature",
+        "generate-envelope",
+        "verify-signature",
+    ] {
         assert!(
             seen.contains(required),
             "spec/examples has no captured {required} request"

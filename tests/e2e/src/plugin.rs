@@ -33,6 +33,31 @@ impl NotationEnv {
         self.install_plugin(&staged)
     }
 
+    /// Installs `binary` as plugin `name` behind a wrapper that keeps the last request of each
+    /// command in `<capture>/<command>.json`, byte for byte as notation sent it, then runs the real
+    /// plugin on it. Used to capture `spec/examples/` from our own plugins.
+    pub fn install_recording_plugin(
+        &self,
+        binary: &Path,
+        name: &str,
+        capture: &Path,
+    ) -> Result<Output> {
+        fs::create_dir_all(capture).map_err(HarnessError::io("create", capture))?;
+        let script = format!(
+            "#!/bin/sh\ncat > '{dir}/'\"$1\".json\nexec '{bin}' \"$1\" < '{dir}/'\"$1\".json\n",
+            dir = capture.display(),
+            bin = binary.display()
+        );
+        let wrapper = self.write_file(&format!("{name}-recording-wrapper.sh"), script)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&wrapper, fs::Permissions::from_mode(0o755))
+                .map_err(HarnessError::io("chmod", &wrapper))?;
+        }
+        self.install_plugin_as(&wrapper, name)
+    }
+
     /// `notation plugin ls` output.
     pub fn plugin_list(&self) -> Result<Output> {
         self.notation_ok(&["plugin", "ls"])

@@ -30,24 +30,13 @@ const KEY_ID: &str = "https://myvault.vault.azure.net/keys/signer/0123456789abcd
 const KEY_ID_ATTRIBUTE: &str = "io.github.notation-akv.keyId";
 const STORE: &str = "envelope";
 
-/// Installs `notation-akv-verifier` as plugin `akv-verifier` behind a shell wrapper that keeps
-/// each request in `<capture>/<command>.json`.
+/// Installs `notation-akv-verifier` as plugin `akv-verifier`, keeping each request in
+/// `<capture>/<command>.json`.
 fn install_recording_verifier(env: &NotationEnv, capture: &Path) {
     let binary = locate::workspace_binary("notation-akv-verifier")
         .expect("build it: cargo build -p notation-akv-verifier");
-    std::fs::create_dir_all(capture).unwrap();
-    let script = format!(
-        "#!/bin/sh\ncat > '{dir}/'\"$1\".json\nexec '{bin}' \"$1\" < '{dir}/'\"$1\".json\n",
-        dir = capture.display(),
-        bin = binary.display()
-    );
-    let path = env.write_file("verifier-wrapper.sh", script).unwrap();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    env.install_plugin_as(&path, "akv-verifier").unwrap();
+    env.install_recording_plugin(&binary, "akv-verifier", capture)
+        .unwrap();
 }
 
 fn sha256_hex(der: &[u8]) -> String {

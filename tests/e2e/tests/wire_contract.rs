@@ -233,6 +233,49 @@ fn signer_responses_to_captured_requests_match_the_schemas() {
 }
 
 #[test]
+fn envelope_responses_to_captured_requests_match_the_schema() {
+    let (_env, plugins) = installed();
+    let signer = &plugins.iter().find(|(n, _)| n == "akv").unwrap().1;
+    let vault = TestVault::start().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let mut env = vault.credential_env(CredentialKind::ClientSecret);
+    env.push((
+        "NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK".into(),
+        "1".into(),
+    ));
+    env.push(("HOME".into(), home.path().display().to_string()));
+    let chain = akv_test_pki::ChainBuilder::self_signed(KeySpec::Ec384)
+        .build()
+        .unwrap();
+    let certificate = vault
+        .add_certificate("wire-envelope", &chain, Default::default())
+        .unwrap();
+
+    for captured in [
+        "generate-envelope.jws.request.json",
+        "generate-envelope.cose.request.json",
+    ] {
+        let mut request = example(captured);
+        request["keyId"] = json!(certificate.id);
+        let what = format!("generate-envelope <<< {captured}");
+        let body = response(
+            &invoke(
+                signer,
+                "generate-envelope",
+                request.to_string().as_bytes(),
+                &env,
+            ),
+            &what,
+        );
+        assert_valid("generate-envelope.response.schema.json", &body, &what);
+        assert_eq!(
+            body["signatureEnvelopeType"], request["signatureEnvelopeType"],
+            "{what}"
+        );
+    }
+}
+
+#[test]
 fn verifier_response_to_the_captured_request_matches_the_schema() {
     let (_env, plugins) = installed();
     let verifier = &plugins.iter().find(|(n, _)| n == "akv-verifier").unwrap().1;
