@@ -88,6 +88,19 @@ fn error(out: &Output, what: &str) -> Value {
     body
 }
 
+/// A test vault, and the environment (with its own HOME) that points the signer at it.
+fn signer_against_test_vault() -> (TestVault, tempfile::TempDir, Vec<(String, String)>) {
+    let vault = TestVault::start().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let mut env = vault.credential_env(CredentialKind::ClientSecret);
+    env.push((
+        "NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK".into(),
+        "1".into(),
+    ));
+    env.push(("HOME".into(), home.path().display().to_string()));
+    (vault, home, env)
+}
+
 #[test]
 fn malformed_requests_get_the_error_json_and_exit_1() {
     let (_env, plugins) = installed();
@@ -157,14 +170,7 @@ fn metadata_responses_match_the_schema_for_every_captured_request() {
 fn signer_responses_to_captured_requests_match_the_schemas() {
     let (_env, plugins) = installed();
     let signer = &plugins.iter().find(|(n, _)| n == "akv").unwrap().1;
-    let vault = TestVault::start().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let mut env = vault.credential_env(CredentialKind::ClientSecret);
-    env.push((
-        "NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK".into(),
-        "1".into(),
-    ));
-    env.push(("HOME".into(), home.path().display().to_string()));
+    let (vault, _home, env) = signer_against_test_vault();
 
     for captured in [
         "generate-signature.jws.request.json",
@@ -236,14 +242,7 @@ fn signer_responses_to_captured_requests_match_the_schemas() {
 fn envelope_responses_to_captured_requests_match_the_schema() {
     let (_env, plugins) = installed();
     let signer = &plugins.iter().find(|(n, _)| n == "akv").unwrap().1;
-    let vault = TestVault::start().unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let mut env = vault.credential_env(CredentialKind::ClientSecret);
-    env.push((
-        "NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK".into(),
-        "1".into(),
-    ));
-    env.push(("HOME".into(), home.path().display().to_string()));
+    let (vault, _home, env) = signer_against_test_vault();
     let chain = akv_test_pki::ChainBuilder::self_signed(KeySpec::Ec384)
         .build()
         .unwrap();
