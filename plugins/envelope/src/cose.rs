@@ -10,13 +10,14 @@
 //! | protected | extended attribute keys | always text labels: notation passes only those to a verification plugin |
 //! | unprotected | 33 (`x5chain`) | an array of DER certificates, even for one certificate (notation-core-go reads only an array) |
 //! | unprotected | `io.cncf.notary.signingAgent` | text |
+//! | unprotected | `io.cncf.notary.timestampSignature` | bstr: the DER RFC 3161 TimeStampToken over the signature, when timestamped |
 //!
 //! The payload is embedded and the external AAD is empty.
 
 use crate::{
     AUTHENTIC_SIGNING_TIME, Attribute, EXPIRY, Envelope, EnvelopeError, SIGNING_AGENT,
-    SIGNING_SCHEME, SIGNING_SCHEME_X509, SIGNING_TIME, SignRequest, algorithm_from, check_critical,
-    whole_seconds,
+    SIGNING_SCHEME, SIGNING_SCHEME_X509, SIGNING_TIME, SignRequest, TIMESTAMP_SIGNATURE,
+    algorithm_from, check_critical, whole_seconds,
 };
 use coset::cbor::Value;
 use coset::iana::{self, EnumI64};
@@ -108,8 +109,18 @@ pub(crate) fn prepare(request: &SignRequest<'_>) -> Result<CoseSign1, EnvelopeEr
     })
 }
 
-pub(crate) fn finish(mut sign1: CoseSign1, signature: Vec<u8>) -> Result<Vec<u8>, EnvelopeError> {
+pub(crate) fn finish(
+    mut sign1: CoseSign1,
+    signature: Vec<u8>,
+    timestamp: Option<Vec<u8>>,
+) -> Result<Vec<u8>, EnvelopeError> {
     sign1.signature = signature;
+    if let Some(token) = timestamp {
+        sign1
+            .unprotected
+            .rest
+            .push((Label::Text(TIMESTAMP_SIGNATURE.into()), Value::Bytes(token)));
+    }
     sign1
         .to_tagged_vec()
         .map_err(|e| EnvelopeError::Request(format!("encoding COSE_Sign1: {e}")))
@@ -196,7 +207,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
             .iter()
             .any(|(l, _)| matches!(l, Label::Text(t) if t == name))
     })?;
-    let (certificate_chain, signing_agent) = unprotected(&sign1.unprotected)?;
+    let (certificate_chain, signing_agent, timestamp) = unprotected(&sign1.unprotected)?;
     let payload = sign1
         .payload
         .clone()
@@ -214,14 +225,16 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
         critical,
         certificate_chain,
         signing_agent,
+        timestamp,
     })
 }
 
-type Unprotected = (Vec<Vec<u8>>, Option<String>);
+type Unprotected = (Vec<Vec<u8>>, Option<String>, Option<Vec<u8>>);
 
 fn unprotected(header: &Header) -> Result<Unprotected, EnvelopeError> {
     let mut chain = None;
     let mut agent = None;
+    let mut timestamp = None;
     for (label, value) in &header.rest {
         match (label, value) {
             (Label::Int(X5CHAIN), Value::Array(certs)) => {
@@ -237,11 +250,17 @@ fn unprotected(header: &Header) -> Result<Unprotected, EnvelopeError> {
             }
             (Label::Int(X5CHAIN), _) => return Err(malformed("x5chain is not an array")),
             (Label::Text(t), Value::Text(a)) if t == SIGNING_AGENT => agent = Some(a.clone()),
+            (Label::Text(t), Value::Bytes(token)) if t == TIMESTAMP_SIGNATURE => {
+                timestamp = Some(token.clone())
+            }
+            (Label::Text(t), _) if t == TIMESTAMP_SIGNATURE => {
+                return Err(malformed("the timestamp signature is not a bstr"));
+            }
             _ => {}
         }
     }
     match chain {
-        Some(chain) if !chain.is_empty() => Ok((chain, agent)),
+        Some(chain) if !chain.is_empty() => Ok((chain, agent, timestamp)),
         _ => Err(malformed("certificate chain is not present")),
     }
 }

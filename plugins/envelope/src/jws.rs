@@ -2,7 +2,8 @@
 //!
 //! ```text
 //! {"payload": b64url(payload), "protected": b64url(header JSON),
-//!  "header": {"x5c": [std-b64(DER)…], "io.cncf.notary.signingAgent": "…"},
+//!  "header": {"io.cncf.notary.timestampSignature": std-b64(DER TimeStampToken), when timestamped,
+//!             "x5c": [std-b64(DER)…], "io.cncf.notary.signingAgent": "…"},
 //!  "signature": b64url(raw signature)}
 //! ```
 //!
@@ -65,13 +66,14 @@ impl Unsigned {
         format!("{}.{}", self.protected, self.payload).into_bytes()
     }
 
-    /// The envelope JSON with `signature`.
-    pub fn finish(self, signature: &[u8]) -> Vec<u8> {
+    /// The envelope JSON with `signature` and, when given, the DER RFC 3161 token over it.
+    pub fn finish(self, signature: &[u8], timestamp: Option<&[u8]>) -> Vec<u8> {
         let json = Json {
             payload: self.payload,
             protected: self.protected,
             header: Unprotected {
-                timestamp_signature: None,
+                // Go encodes the token's []byte as padded standard base64.
+                timestamp_signature: timestamp.map(|der| STANDARD.encode(der)),
                 x5c: self.x5c,
                 signing_agent: self.signing_agent,
             },
@@ -220,6 +222,16 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<Envelope, EnvelopeError> {
         critical,
         certificate_chain,
         signing_agent: json.header.signing_agent,
+        timestamp: json
+            .header
+            .timestamp_signature
+            .map(|t| STANDARD.decode(t))
+            .transpose()
+            .map_err(|e| {
+                malformed(format!(
+                    "the timestamp signature is not standard base64: {e}"
+                ))
+            })?,
         signing_input: format!("{}.{}", json.protected, json.payload).into_bytes(),
         signature: URL_SAFE_NO_PAD
             .decode(&json.signature)

@@ -130,11 +130,32 @@ impl Unsigned {
 
     /// The complete envelope with `signature` (raw: ECDSA `r‖s`, or RSASSA-PSS).
     pub fn finish(self, signature: Vec<u8>) -> Result<Vec<u8>, EnvelopeError> {
+        self.finish_timestamped(signature, None)
+    }
+
+    /// The complete envelope with `signature` and `timestamp`, the DER RFC 3161 TimeStampToken
+    /// over that signature, in the unprotected header `io.cncf.notary.timestampSignature` where
+    /// notation-core-go puts it (see [`timestamp_content`] for what it must cover).
+    pub fn finish_timestamped(
+        self,
+        signature: Vec<u8>,
+        timestamp: Option<Vec<u8>>,
+    ) -> Result<Vec<u8>, EnvelopeError> {
         match self.body {
-            UnsignedBody::Jws(unsigned) => Ok(unsigned.finish(&signature)),
-            UnsignedBody::Cose(sign1) => cose::finish(*sign1, signature),
+            UnsignedBody::Jws(unsigned) => Ok(unsigned.finish(&signature, timestamp.as_deref())),
+            UnsignedBody::Cose(sign1) => cose::finish(*sign1, signature, timestamp),
         }
     }
+}
+
+/// What a notary.x509 envelope's RFC 3161 timestamp covers, as notation-core-go requests it for
+/// both formats: the raw signature value (JWS: the decoded `signature`; COSE: the Sign1
+/// signature), hashed with the hash of the signature algorithm.
+pub fn timestamp_content(
+    algorithm: SigningAlgorithm,
+    signature: &[u8],
+) -> (notation_akv_protocol::HashAlgorithm, &[u8]) {
+    (algorithm.hash(), signature)
 }
 
 /// Builds the envelope up to the signature.
@@ -224,6 +245,8 @@ pub struct Envelope {
     pub critical: Vec<String>,
     pub certificate_chain: Vec<Vec<u8>>,
     pub signing_agent: Option<String>,
+    /// The DER RFC 3161 TimeStampToken from `io.cncf.notary.timestampSignature`, if any.
+    pub timestamp: Option<Vec<u8>>,
     /// The bytes the signature covers.
     pub signing_input: Vec<u8>,
     pub signature: Vec<u8>,

@@ -346,3 +346,41 @@ fn parse_applies_notations_crit_rules() {
         .to_string();
     assert!(err.contains("must be text"), "{err}");
 }
+
+#[test]
+fn a_timestamp_token_sits_in_the_unprotected_header_where_notation_reads_it() {
+    let chain = chain(KeySpec::Ec256);
+    let der = chain.der_chain();
+    let attributes = ours();
+    let token = vec![0x30, 0x03, 0x02, 0x01, 0x07];
+    for kind in [EnvelopeType::Jws, EnvelopeType::Cose] {
+        let unsigned =
+            notation_akv_envelope::prepare(kind, &request(&der, &attributes, KeySpec::Ec256))
+                .unwrap();
+        let signature = sign_with(chain.leaf().key(), unsigned.signing_input()).unwrap();
+        let bytes = unsigned
+            .finish_timestamped(signature.clone(), Some(token.clone()))
+            .unwrap();
+        let envelope = parse(kind, &bytes).unwrap();
+        envelope.verify().unwrap();
+        assert_eq!(envelope.timestamp.as_deref(), Some(token.as_slice()));
+        assert_eq!(envelope.signature, signature);
+        if kind == EnvelopeType::Jws {
+            let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+            // Go's []byte: padded standard base64 of the DER token.
+            assert_eq!(
+                json["header"]["io.cncf.notary.timestampSignature"],
+                "MAMCAQc="
+            );
+        } else {
+            use coset::TaggedCborSerializable;
+            let sign1 = coset::CoseSign1::from_tagged_slice(&bytes).unwrap();
+            assert!(sign1.unprotected.rest.iter().any(|(label, value)| {
+                *label == coset::Label::Text("io.cncf.notary.timestampSignature".into())
+                    && *value == coset::cbor::Value::Bytes(token.clone())
+            }));
+        }
+    }
+    let (_, plain) = build_and_parse(EnvelopeType::Cose, KeySpec::Ec256, &chain);
+    assert_eq!(plain.timestamp, None);
+}

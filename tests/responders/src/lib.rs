@@ -11,6 +11,9 @@
 //!   nextUpdate, unsigned, garbage, tryLater, nonce dropped, canned bytes).
 //! - [`http::Server`]: the HTTP/1.1 (optionally TLS) server under both, serving files for CRLs,
 //!   with global faults (slow, HTTP status) and request counters; [`http::unreachable_url`].
+//! - [`tsa::Tsa`]: an RFC 3161 timestamp authority (its own root, TSA certificate with critical
+//!   EKU timeStamping) with faults (rejection, wrong nonce or imprint, no certificates, genTime
+//!   shift, garbage).
 //! - [`proxy::ForwardProxy`]: a counting forward proxy for plain http.
 //!
 //! The servers answer one request per connection (`Connection: close`), which keeps the counters
@@ -23,6 +26,7 @@ pub mod pki;
 pub mod proxy;
 pub mod sign;
 pub mod tls;
+pub mod tsa;
 
 /// Why a fixture could not be made.
 #[derive(Debug, thiserror::Error)]
