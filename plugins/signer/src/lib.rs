@@ -15,10 +15,13 @@
 //! - [`sign`]: hashing, vault signing and local verification;
 //! - [`envelope`]: generate-envelope, on top of [`sign`] and the `notation-akv-envelope` crate;
 //! - [`error`]: failures → protocol codes.
+//! - [`admin`]: the key administrator's commands (`doctor`, `policy`); the binary runs them only
+//!   when the first argument names one, so notation's protocol commands are untouched.
 //!
 //! Vault round trips per `notation sign`: cold ≤ 2 (chain source + sign), warm 1 (sign), plus
 //! token acquisition; `get-plugin-metadata` touches neither network nor disk.
 
+pub mod admin;
 pub mod config;
 pub mod envelope;
 pub mod error;
@@ -102,7 +105,8 @@ impl Plugin for Signer {
     }
 
     fn help(&self) -> &str {
-        self.help.get_or_init(config::help_text)
+        self.help
+            .get_or_init(|| format!("{}{}", config::help_text(), admin::HELP))
     }
 
     fn describe_key(

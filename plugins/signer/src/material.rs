@@ -100,12 +100,7 @@ impl Resolver<'_> {
 
     /// Cached material if there is valid material, else from the vault (and then cached).
     pub async fn resolve(&self) -> Result<(Material, Origin, CacheKey), SignError> {
-        let bundle = match self.source {
-            ChainSource::CaCerts(path) => Some(std::fs::read(path).map_err(|e| {
-                SignError::Certificate(format!("cannot read ca_certs {}: {e}", path.display()))
-            })?),
-            _ => None,
-        };
+        let bundle = self.read_bundle()?;
         let key = self.cache_key(bundle.as_deref());
         if let Some(material) = self.cache.and_then(|c| c.get::<Material>(&key)) {
             check_chain(&material.certificates()?, material.key_spec)?;
@@ -119,7 +114,19 @@ impl Resolver<'_> {
         Ok((material, Origin::Vault, key))
     }
 
-    async fn fetch(&self, bundle: Option<&[u8]>) -> Result<Material, SignError> {
+    /// The `ca_certs` bundle's bytes, when that is the chain source.
+    pub fn read_bundle(&self) -> Result<Option<Vec<u8>>, SignError> {
+        match self.source {
+            ChainSource::CaCerts(path) => Ok(Some(std::fs::read(path).map_err(|e| {
+                SignError::Certificate(format!("cannot read ca_certs {}: {e}", path.display()))
+            })?)),
+            _ => Ok(None),
+        }
+    }
+
+    /// The material straight from the vault, neither cached nor checked against the Notary
+    /// rules (`notation-akv doctor` reports those itself).
+    pub async fn fetch(&self, bundle: Option<&[u8]>) -> Result<Material, SignError> {
         let id = self.id;
         match (id.kind(), self.source) {
             (ObjectKind::Key, ChainSource::CaCerts(path)) => {
