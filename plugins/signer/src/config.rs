@@ -6,6 +6,8 @@
 //! | `ca_certs` | `NOTATION_AKV_CA_CERTS` | PEM/DER bundle with the issuers (any order); for a `/keys/` id also the leaf |
 //! | `verification_plugin` | `NOTATION_AKV_VERIFICATION_PLUGIN` | envelope mode: sign through `generate-envelope` and name this verification plugin (normally `akv-verifier`) in the envelope |
 //! | `verification_plugin_min_version` | `NOTATION_AKV_VERIFICATION_PLUGIN_MIN_VERSION` | the lowest version of that plugin that may verify (SemVer) |
+//! | `timestamp_url` | `NOTATION_AKV_TIMESTAMP_URL` | envelope mode: the RFC 3161 TSA (http or https) that timestamps each signature |
+//! | `timestamp_root_cert` | `NOTATION_AKV_TIMESTAMP_ROOT_CERT` | with `timestamp_url`: PEM file of the TSA's root, which the token's chain must reach |
 //! | `credential_type`, `client_id`, `tenant_id`, `authority_host`, `timeout`, `cache`, `cache_ttl`, `cache_dir`, `log_file` | `NOTATION_AKV_<KEY>` | see [`notation_akv_keyvault::settings::KEYS`] |
 //!
 //! Without `self_signed` or `ca_certs` the chain comes from the certificate's secret (PEM or
@@ -34,7 +36,23 @@ pub const SIGNER_KEYS: &[(&str, &str)] = &[
         "verification_plugin_min_version",
         "with verification_plugin: the lowest plugin version (SemVer, e.g. 0.1.0) allowed to verify",
     ),
+    (
+        "timestamp_url",
+        "with verification_plugin: RFC 3161 timestamp authority URL (http or https); each signature gets a checked timestamp, like notation's --timestamp-url in RAW mode",
+    ),
+    (
+        "timestamp_root_cert",
+        "with timestamp_url: PEM file of the TSA's root certificate the token must chain to (like --timestamp-root-cert)",
+    ),
 ];
+
+/// Envelope-mode timestamping: the TSA and the file of its root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timestamping {
+    pub url: notation_akv_timestamp::Url,
+    /// Read when signing, so that a bad file fails before the vault is asked.
+    pub root_cert: PathBuf,
+}
 
 /// The verification plugin an envelope-mode signature names.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,6 +79,8 @@ pub struct SignerConfig {
     pub chain: ChainSource,
     /// Envelope mode when set; RAW otherwise.
     pub verification_plugin: Option<VerificationPlugin>,
+    /// Envelope mode only: timestamp each signature.
+    pub timestamp: Option<Timestamping>,
 }
 
 /// Every valid key, signer keys first.
@@ -93,10 +113,12 @@ impl SignerConfig {
             (false, Some(path)) => ChainSource::CaCerts(PathBuf::from(path)),
             (false, None) => ChainSource::Secret,
         };
+        let verification_plugin = read_verification_plugin(&reader)?;
         Ok(SignerConfig {
             vault: VaultSettings::read(&reader)?,
             chain,
-            verification_plugin: read_verification_plugin(&reader)?,
+            timestamp: read_timestamping(&reader, verification_plugin.is_some())?,
+            verification_plugin,
         })
     }
 }
@@ -147,6 +169,37 @@ fn read_verification_plugin(
         )));
     }
     Ok(Some(VerificationPlugin { name, min_version }))
+}
+
+fn read_timestamping(
+    reader: &ConfigReader<'_>,
+    envelope_mode: bool,
+) -> Result<Option<Timestamping>, SettingsError> {
+    let url = reader.string("timestamp_url")?;
+    let root_cert = reader.string("timestamp_root_cert")?;
+    if (url.is_some() || root_cert.is_some()) && !envelope_mode {
+        return Err(SettingsError(
+            "timestamp_url and timestamp_root_cert apply to envelope mode (verification_plugin=akv-verifier); \
+             in RAW mode notation timestamps: pass notation sign --timestamp-url and --timestamp-root-cert instead"
+                .into(),
+        ));
+    }
+    match (url, root_cert) {
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(SettingsError(
+            "timestamp_url is set without timestamp_root_cert; add timestamp_root_cert=<PEM file of the TSA's root \
+             certificate>, as notation's --timestamp-url needs --timestamp-root-cert"
+                .into(),
+        )),
+        (None, Some(_)) => Err(SettingsError(
+            "timestamp_root_cert is set without timestamp_url; add timestamp_url=<TSA URL> or remove timestamp_root_cert"
+                .into(),
+        )),
+        (Some(url), Some(root_cert)) => Ok(Some(Timestamping {
+            url: notation_akv_timestamp::parse_url(&url).map_err(|e| SettingsError(e.0))?,
+            root_cert: PathBuf::from(root_cert),
+        })),
+    }
 }
 
 /// `MAJOR.MINOR.PATCH[-pre][+build]` without a leading `v`, as plugin metadata versions are.
@@ -229,7 +282,7 @@ mod tests {
             .0;
         assert!(err.contains("remove one of them"), "{err}");
         let err = read(&[("selfsigned", "true")]).unwrap_err().0;
-        assert!(err.starts_with("unknown plugin config key(s) selfsigned (did you mean self_signed?); valid keys: self_signed, ca_certs, verification_plugin, verification_plugin_min_version, credential_type"), "{err}");
+        assert!(err.starts_with("unknown plugin config key(s) selfsigned (did you mean self_signed?); valid keys: self_signed, ca_certs, verification_plugin, verification_plugin_min_version, timestamp_url, timestamp_root_cert, credential_type"), "{err}");
         assert!(err.contains("log_file"), "{err}");
         let err = read(&[("self_signed", "yes please")]).unwrap_err().0;
         assert!(
@@ -280,6 +333,60 @@ mod tests {
         for version in ["1.2", "01.2.3", "1.2.3-", "v1.2.3", ""] {
             assert!(!is_semver(version), "{version}");
         }
+    }
+
+    #[test]
+    fn timestamping_needs_envelope_mode_an_http_url_and_a_root() {
+        let envelope = ("verification_plugin", "akv-verifier");
+        let config = read(&[
+            envelope,
+            ("timestamp_url", "http://127.0.0.1:8080/tsr"),
+            ("timestamp_root_cert", "/tsa-root.pem"),
+        ])
+        .unwrap();
+        let timestamp = config.timestamp.unwrap();
+        assert_eq!(timestamp.url.as_str(), "http://127.0.0.1:8080/tsr");
+        assert_eq!(timestamp.root_cert, PathBuf::from("/tsa-root.pem"));
+        assert_eq!(read(&[envelope]).unwrap().timestamp, None);
+        for (pairs, why) in [
+            (
+                &[
+                    ("timestamp_url", "http://t"),
+                    ("timestamp_root_cert", "/r.pem"),
+                ][..],
+                "pass notation sign --timestamp-url",
+            ),
+            (
+                &[envelope, ("timestamp_url", "http://t")][..],
+                "add timestamp_root_cert=",
+            ),
+            (
+                &[envelope, ("timestamp_root_cert", "/r.pem")][..],
+                "add timestamp_url=",
+            ),
+            (
+                &[
+                    envelope,
+                    ("timestamp_url", "ldap://t"),
+                    ("timestamp_root_cert", "/r.pem"),
+                ][..],
+                "must be an http or https URL",
+            ),
+        ] {
+            let err = read(pairs).unwrap_err().0;
+            assert!(err.contains(why), "{pairs:?}: {err}");
+        }
+        let env = |k: &str| match k {
+            "NOTATION_AKV_VERIFICATION_PLUGIN" => Some("akv-verifier".to_string()),
+            "NOTATION_AKV_TIMESTAMP_URL" => Some("https://tsa.example/".to_string()),
+            "NOTATION_AKV_TIMESTAMP_ROOT_CERT" => Some("/r.pem".to_string()),
+            _ => None,
+        };
+        let config = SignerConfig::read(&BTreeMap::new(), &env).unwrap();
+        assert_eq!(
+            config.timestamp.unwrap().url.as_str(),
+            "https://tsa.example/"
+        );
     }
 
     #[test]

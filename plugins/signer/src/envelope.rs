@@ -10,8 +10,13 @@
 //!
 //! The signing time is this process's clock and the expiry is signing time +
 //! `expiryDurationInSeconds`. notation adds nothing to an envelope plugin's output: no signing
-//! agent, and no RFC 3161 timestamp (it ignores `--timestamp-url` on this path). The finished
-//! envelope is decoded and its signature checked before it is returned.
+//! agent, and no RFC 3161 timestamp (it ignores `--timestamp-url` on this path). So with
+//! `timestamp_url` the plugin timestamps the signature itself, as notation-core-go does for the
+//! envelopes it builds: the raw signature value, hashed with the signature algorithm's hash, sent
+//! to the TSA with a nonce and `certReq`; the token is checked against `timestamp_root_cert` and
+//! the signing chain before it goes into `io.cncf.notary.timestampSignature`. The TSA exchange
+//! gets what is left of the command's deadline. The finished envelope is decoded and its
+//! signature checked before it is returned.
 
 use crate::PLUGIN_NAME;
 use crate::config::VerificationPlugin;
@@ -20,6 +25,7 @@ use crate::material::Material;
 use crate::session::Session;
 use crate::sign::sign_checked;
 use notation_akv_envelope::{Attribute, EnvelopeType, SignRequest, payload};
+use notation_akv_keyvault::settings::SettingsError;
 use notation_akv_protocol::attributes::{
     AKV_KEY_ID, VERIFICATION_PLUGIN, VERIFICATION_PLUGIN_MIN_VERSION,
 };
@@ -27,6 +33,7 @@ use notation_akv_protocol::generate_envelope::{
     ENVELOPE_TYPE_COSE, ENVELOPE_TYPE_JWS, PAYLOAD_TYPE_NOTARY,
 };
 use notation_akv_protocol::{GenerateEnvelopeRequest, GenerateEnvelopeResponse};
+use notation_akv_timestamp::{TimestampError, Timestamper};
 use time::OffsetDateTime;
 
 /// The unsigned `io.cncf.notary.signingAgent` of our envelopes.
@@ -77,6 +84,23 @@ fn attributes(plugin: &VerificationPlugin, key_url: String) -> Vec<Attribute> {
     attributes
 }
 
+/// The TSA client when `timestamp_url` is set, its root file read now so that a bad file fails
+/// before the vault is asked to sign.
+fn timestamper(session: &Session) -> Result<Option<Timestamper>, SignError> {
+    let Some(config) = &session.config.timestamp else {
+        return Ok(None);
+    };
+    let path = config.root_cert.display().to_string();
+    let bytes = std::fs::read(&config.root_cert).map_err(|e| {
+        SettingsError(format!(
+            "timestamp_root_cert {path}: cannot read it ({e}); give the PEM file of the TSA's root certificate"
+        ))
+    })?;
+    let roots =
+        notation_akv_timestamp::parse_roots(&bytes, &path).map_err(|e| SettingsError(e.0))?;
+    Ok(Some(Timestamper::new(config.url.clone(), roots)))
+}
+
 pub async fn generate_envelope(
     session: &Session,
     request: &GenerateEnvelopeRequest,
@@ -88,6 +112,7 @@ pub async fn generate_envelope(
         )));
     };
     let kind = check_request(request)?;
+    let timestamper = timestamper(session)?;
     let (material, origin, cache_key) = session.material().await?;
     let chain = material.chain_der()?;
     let signing_time = OffsetDateTime::now_utc();
@@ -125,8 +150,37 @@ pub async fn generate_envelope(
         unsigned.signing_input(),
     )
     .await?;
+    let timestamp = match &timestamper {
+        Some(timestamper) => {
+            let (hash, content) =
+                notation_akv_envelope::timestamp_content(sign_request.algorithm, &signature);
+            let remaining = session.vault.deadline().remaining();
+            if remaining.is_zero() {
+                return Err(TimestampError::Timeout {
+                    url: timestamper.url().to_string(),
+                    after: remaining,
+                }
+                .into());
+            }
+            let token = timestamper
+                .timestamp(content, hash, &material.certificates()?, remaining)
+                .await?;
+            session.log.note(&format!(
+                "timestamped by {} (genTime {}, TSA {:?})",
+                timestamper.url(),
+                time::OffsetDateTime::from(token.gen_time),
+                token
+                    .tsa_chain
+                    .first()
+                    .map(|c| c.subject())
+                    .unwrap_or_default()
+            ));
+            Some(token.der)
+        }
+        None => None,
+    };
     let envelope = unsigned
-        .finish(signature)
+        .finish_timestamped(signature, timestamp)
         .map_err(|e| SignError::Internal(e.to_string()))?;
     // What notation will check first: the envelope decodes and its signature verifies.
     notation_akv_envelope::parse(kind, &envelope)

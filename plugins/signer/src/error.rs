@@ -25,6 +25,9 @@ pub enum SignError {
     /// The vault's signature does not verify with the leaf certificate.
     #[error("{0}")]
     Verification(String),
+    /// Envelope mode could not get a trustworthy RFC 3161 timestamp (deadline: `TIMEOUT`).
+    #[error("{0}")]
+    Timestamp(#[from] notation_akv_timestamp::TimestampError),
     /// The runtime or HTTP client could not start.
     #[error("{0}")]
     Internal(String),
@@ -40,11 +43,14 @@ impl From<SignError> for PluginError {
     fn from(error: SignError) -> PluginError {
         match error {
             SignError::Vault(e) => e.to_plugin_error(),
+            SignError::Timestamp(notation_akv_timestamp::TimestampError::Timeout { .. }) => {
+                PluginError::new(ErrorCode::Timeout, error.to_string())
+            }
             SignError::Config(_)
             | SignError::Id(_)
             | SignError::Request(_)
             | SignError::Certificate(_) => PluginError::validation(error.to_string()),
-            SignError::Verification(_) | SignError::Internal(_) => {
+            SignError::Verification(_) | SignError::Timestamp(_) | SignError::Internal(_) => {
                 PluginError::new(ErrorCode::Generic, error.to_string())
             }
         }

@@ -1072,3 +1072,249 @@ fn verification_plugin_switches_metadata_to_envelope_only() {
     assert!(!plugin.home.path().join("akv.log").exists());
     assert!(!plugin.cache_dir().exists());
 }
+
+/// A test TSA on 127.0.0.1, served by its own runtime while the plugin runs, and its root in a
+/// PEM file.
+struct TestTsa {
+    tsa: akv_test_responders::tsa::Tsa,
+    root_file: PathBuf,
+    _dir: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl TestTsa {
+    fn start() -> TestTsa {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let tsa = runtime
+            .block_on(akv_test_responders::tsa::Tsa::start("Signer Test TSA"))
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let root_file = dir.path().join("tsa-root.pem");
+        std::fs::write(&root_file, tsa.root_pem()).unwrap();
+        TestTsa {
+            tsa,
+            root_file,
+            _dir: dir,
+            _runtime: runtime,
+        }
+    }
+
+    fn config(&self) -> Value {
+        json!({"verification_plugin":"akv-verifier",
+               "timestamp_url":self.tsa.url(),
+               "timestamp_root_cert":self.root_file.display().to_string()})
+    }
+}
+
+/// `openssl ts -verify`: the token's imprint is over `signature`, its signature and its chain to
+/// `root_file` verify.
+fn openssl_verifies_token(token: &[u8], signature: &[u8], root_file: &Path) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("token.der"), token).unwrap();
+    std::fs::write(dir.path().join("signature.bin"), signature).unwrap();
+    let out = std::process::Command::new("openssl")
+        .args(["ts", "-verify", "-token_in", "-in"])
+        .arg(dir.path().join("token.der"))
+        .arg("-data")
+        .arg(dir.path().join("signature.bin"))
+        .arg("-CAfile")
+        .arg(root_file)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl ts -verify: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn envelope_mode_timestamps_the_signature_value_with_the_configured_tsa() {
+    use notation_akv_envelope::{EnvelopeType, parse};
+    let tsa = TestTsa::start();
+    let plugin = Plugin::new();
+    for spec in [KeySpec::Ec384, KeySpec::Rsa3072] {
+        let fixture = shared_with_fixtures().fixtures.get(&names::ca_issued(spec));
+        for envelope_type in ["application/jose+json", "application/cose"] {
+            let r = plugin.envelope(
+                &fixture.version.id,
+                envelope_type,
+                NOTARY_PAYLOAD_TYPE,
+                NOTARY_PAYLOAD,
+                0,
+                tsa.config(),
+            );
+            assert_eq!(r.code, 0, "{spec:?} {envelope_type}: {}", r.stderr);
+            let bytes = STANDARD
+                .decode(r.stdout["signatureEnvelope"].as_str().unwrap())
+                .unwrap();
+            let envelope = parse(
+                EnvelopeType::from_media_type(envelope_type).unwrap(),
+                &bytes,
+            )
+            .unwrap();
+            envelope.verify().unwrap();
+            let token = envelope
+                .timestamp
+                .as_deref()
+                .unwrap_or_else(|| panic!("{spec:?} {envelope_type}: no timestamp"));
+            // Imprint over the raw signature value with the signature algorithm's hash.
+            openssl_verifies_token(token, &envelope.signature, &tsa.root_file);
+            let imprint_hash = std::process::Command::new("openssl")
+                .args(["ts", "-reply", "-token_in", "-text", "-in", "/dev/stdin"])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()
+                .and_then(|mut child| {
+                    use std::io::Write;
+                    child.stdin.take().unwrap().write_all(token)?;
+                    child.wait_with_output()
+                })
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap();
+            let expected = match spec {
+                KeySpec::Ec384 | KeySpec::Rsa3072 => "sha384",
+                _ => unreachable!(),
+            };
+            assert!(
+                imprint_hash.contains(&format!("Hash Algorithm: {expected}")),
+                "{imprint_hash}"
+            );
+        }
+    }
+    assert_eq!(tsa.tsa.server().posts(), 4);
+    assert!(plugin.log().contains("timestamped by http://127.0.0.1:"));
+}
+
+#[test]
+fn timestamp_problems_stop_signing_with_clear_codes() {
+    use akv_test_responders::tsa::Behaviour;
+    let tsa = TestTsa::start();
+    let plugin = Plugin::new();
+    let id = cert_id(&names::ca_issued(KeySpec::Ec256));
+    let envelope = |config: Value| {
+        plugin.envelope(
+            &id,
+            "application/jose+json",
+            NOTARY_PAYLOAD_TYPE,
+            NOTARY_PAYLOAD,
+            0,
+            config,
+        )
+    };
+    let with = |key: &str, value: &str| {
+        let mut config = tsa.config();
+        config[key] = json!(value);
+        config
+    };
+
+    tsa.tsa.set_behaviour(Behaviour {
+        wrong_nonce: true,
+        ..Behaviour::default()
+    });
+    let r = envelope(tsa.config());
+    assert_eq!(code(&r.stderr), "ERROR", "{}", r.stderr);
+    assert!(
+        message(&r.stderr).contains("nonce is not the request's nonce"),
+        "{}",
+        r.stderr
+    );
+
+    tsa.tsa.set_behaviour(Behaviour {
+        wrong_imprint: true,
+        ..Behaviour::default()
+    });
+    let r = envelope(tsa.config());
+    assert_eq!(code(&r.stderr), "ERROR", "{}", r.stderr);
+    assert!(
+        message(&r.stderr).contains("message imprint"),
+        "{}",
+        r.stderr
+    );
+    tsa.tsa.set_behaviour(Behaviour::default());
+
+    // Another TSA's root: the token is refused, nothing is embedded.
+    let other = TestTsa::start();
+    let r = envelope(with(
+        "timestamp_root_cert",
+        &other.root_file.display().to_string(),
+    ));
+    assert_eq!(code(&r.stderr), "ERROR", "{}", r.stderr);
+    assert!(
+        message(&r.stderr).contains("does not chain to timestamp_root_cert"),
+        "{}",
+        r.stderr
+    );
+
+    let down = akv_test_responders::http::unreachable_url("/tsr").unwrap();
+    let r = envelope(with("timestamp_url", &down));
+    assert_eq!(code(&r.stderr), "ERROR", "{}", r.stderr);
+    assert!(message(&r.stderr).contains(&down), "{}", r.stderr);
+
+    // A TSA slower than what is left of the command's deadline.
+    tsa.tsa
+        .server()
+        .set_faults(akv_test_responders::http::Faults {
+            delay: Some(Duration::from_secs(20)),
+            ..Default::default()
+        });
+    let started = std::time::Instant::now();
+    let r = envelope(with("timeout", "3s"));
+    assert_eq!(code(&r.stderr), "TIMEOUT", "{}", r.stderr);
+    assert!(
+        message(&r.stderr).contains("did not answer within"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
+    tsa.tsa.server().set_faults(Default::default());
+
+    // Configuration mistakes are VALIDATION_ERRORs, found before the vault signs.
+    let private = private_copy(&names::self_signed(KeySpec::Ec256), "timestamp-config");
+    for (config, expected) in [
+        (
+            with("timestamp_root_cert", "/nonexistent/tsa-root.pem"),
+            "timestamp_root_cert /nonexistent/tsa-root.pem: cannot read it",
+        ),
+        (
+            with("timestamp_url", "ftp://tsa"),
+            "must be an http or https URL",
+        ),
+        (
+            json!({"verification_plugin":"akv-verifier","timestamp_url":tsa.tsa.url()}),
+            "add timestamp_root_cert=",
+        ),
+    ] {
+        let r = plugin.envelope(
+            &private,
+            "application/cose",
+            NOTARY_PAYLOAD_TYPE,
+            NOTARY_PAYLOAD,
+            0,
+            config,
+        );
+        assert_eq!(code(&r.stderr), "VALIDATION_ERROR", "{}", r.stderr);
+        assert!(message(&r.stderr).contains(expected), "{}", r.stderr);
+    }
+    assert_eq!(count("/timestamp-config/", RouteKind::Sign, true), 0);
+    // RAW mode: notation's own --timestamp-url is the way.
+    let r = plugin.describe(
+        &id,
+        json!({"timestamp_url":tsa.tsa.url(),"timestamp_root_cert":"/r.pem"}),
+    );
+    assert_eq!(code(&r.stderr), "VALIDATION_ERROR", "{}", r.stderr);
+    assert!(
+        message(&r.stderr).contains("--timestamp-url"),
+        "{}",
+        r.stderr
+    );
+}

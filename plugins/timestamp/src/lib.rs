@@ -24,6 +24,7 @@ use notation_akv_x509::{Certificate, parse_bundle};
 use std::time::Duration;
 
 pub use request::Request;
+pub use url::Url;
 pub use token::Token;
 
 /// Why no timestamp could be had. Every message names the TSA URL.
