@@ -24,8 +24,8 @@ use notation_akv_x509::{Certificate, parse_bundle};
 use std::time::Duration;
 
 pub use request::Request;
-pub use url::Url;
 pub use token::Token;
+pub use url::Url;
 
 /// Why no timestamp could be had. Every message names the TSA URL.
 #[derive(Debug, thiserror::Error)]
