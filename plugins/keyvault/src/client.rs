@@ -209,6 +209,11 @@ impl VaultClient {
         self.credential.winner()
     }
 
+    /// Why earlier credential sources gave no token (see [`ChainedCredential::attempts`]).
+    pub fn credential_attempts(&self) -> Vec<String> {
+        self.credential.attempts()
+    }
+
     pub fn log(&self) -> &RequestLog {
         &self.log
     }

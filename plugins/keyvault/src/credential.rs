@@ -60,6 +60,8 @@ enum Source {
 pub struct ChainedCredential {
     sources: Vec<Source>,
     winner: Mutex<Option<usize>>,
+    /// Why each source before the winner (or every source, when none worked) gave no token.
+    attempts: Mutex<Vec<String>>,
 }
 
 /// Inputs the chain reads besides the settings (injected for tests).
@@ -105,7 +107,14 @@ impl ChainedCredential {
         ChainedCredential {
             sources,
             winner: Mutex::new(None),
+            attempts: Mutex::new(Vec::new()),
         }
+    }
+
+    /// Why the sources tried before the last token's source (or all of them, when the last
+    /// request failed) gave none, in chain order; for `notation-akv doctor`.
+    pub fn attempts(&self) -> Vec<String> {
+        self.attempts.lock().map(|a| a.clone()).unwrap_or_default()
     }
 
     /// The name of the source that produced the last token, for the log.
@@ -159,12 +168,21 @@ impl TokenCredential for ChainedCredential {
                             if let Ok(mut winner) = self.winner.lock() {
                                 *winner = Some(index);
                             }
+                            // A remembered winner skipped the others: keep the first report.
+                            if remembered.is_none()
+                                && let Ok(mut attempts) = self.attempts.lock()
+                            {
+                                *attempts = report;
+                            }
                             return Ok(token);
                         }
                         Err(error) => report.push(format!("{name}: {}", first_line(&error))),
                     }
                 }
             }
+        }
+        if let Ok(mut attempts) = self.attempts.lock() {
+            attempts.clone_from(&report);
         }
         Err(azure_core::Error::with_message(
             ErrorKind::Credential,
