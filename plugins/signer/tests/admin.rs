@@ -138,7 +138,7 @@ fn doctor_passes_on_a_compliant_certificate() {
         "✓ 1. key id",
         "✓ 2. settings",
         "✓ 3. credentials",
-        "token from the environment source",
+        "✓ environment: token acquired",
         "✓ 4. vault access and permissions",
         "✓ secrets/get (Key Vault Secrets User)",
         "✓ keys/sign (Key Vault Crypto User)",
@@ -286,7 +286,17 @@ fn doctor_reports_a_wrong_client_secret_at_the_credential_step() {
     let run = admin.doctor(&cert_id(&names::ca_issued(KeySpec::Ec256)));
     assert_eq!(run.code, 1, "{}", run.stdout);
     assert!(run.stdout.contains("✗ 3. credentials"), "{}", run.stdout);
-    assert!(run.stdout.contains("environment"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("✗ environment: ClientSecretCredential authentication failed"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("✗ workloadid: not configured"),
+        "{}",
+        run.stdout
+    );
     assert!(
         run.stdout.contains("credential_type="),
         "fix: {}",

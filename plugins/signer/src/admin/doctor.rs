@@ -332,7 +332,15 @@ fn run(key_id: &str, config: &BTreeMap<String, String>, env: &Env, steps: &mut S
             Vec::new(),
         ),
         Err(SignError::Vault(_)) => {}
-        Err(e) => steps.put(6, Status::Fail, Vec::new(), vec![e.to_string()]),
+        Err(e) => steps.put(
+            6,
+            Status::Fail,
+            vec![format!(
+                "the vault signed with key {}/{}, but the signature does not verify with the leaf certificate",
+                material.key_name, material.key_version
+            )],
+            vec![e.to_string()],
+        ),
     }
 
     // 7. Cache.
@@ -433,28 +441,26 @@ fn reads_for(id: &ObjectId, chain: &ChainSource) -> Vec<Operation> {
 /// Step 3 from the first vault exchange's outcome; `true` when a credential worked.
 fn credential_step(session: &Session, error: Option<&VaultError>, steps: &mut Steps) -> bool {
     let tried = format!("credential_type = {}", credential_type_name(session));
+    let attempts = session.vault.credential_attempts();
     match (error, session.vault.credential_used()) {
         (Some(e @ VaultError::Credential { .. }), _) => {
+            let mut details = vec![tried, "no credential source produced a token:".into()];
+            details.extend(attempts.iter().map(|a| format!("✗ {a}")));
             steps.put(
                 3,
                 Status::Fail,
-                vec![tried, "no credential source produced a token".into()],
+                details,
                 vec![e.to_plugin_error().error_message],
             );
             false
         }
         (_, Some(winner)) => {
-            steps.put(
-                3,
-                Status::Pass,
-                vec![
-                    tried,
-                    format!(
-                        "token from the {winner} source (the first source in the chain that works)"
-                    ),
-                ],
-                Vec::new(),
-            );
+            let mut details = vec![tried];
+            details.extend(attempts.iter().map(|a| format!("✗ {a}")));
+            details.push(format!(
+                "✓ {winner}: token acquired (the first source in the chain that works)"
+            ));
+            steps.put(3, Status::Pass, details, Vec::new());
             true
         }
         (Some(e), None) => {
