@@ -2,7 +2,7 @@
 //! vault (every failure it must name, with the step and the fix) and `policy` (generated
 //! policies and the linter, as snapshots). Protocol mode is checked to be untouched.
 
-use akv_test_pki::KeySpec;
+use akv_test_pki::{BundleOrder, KeySpec};
 use akv_test_vault::fixtures::names;
 use akv_test_vault::{
     CertificateOptions, CredentialKind, Fault, FaultAction, run_plugin, shared_with_fixtures,
@@ -207,6 +207,37 @@ fn doctor_json_is_a_machine_readable_report() {
         run.stdout
             .contains("✓ certificates/get (Key Vault Certificate User)")
     );
+}
+
+#[test]
+fn doctor_checks_a_key_id_with_its_ca_certs_bundle() {
+    let admin = Admin::new();
+    let fixture = shared_with_fixtures()
+        .fixtures
+        .get(&names::ca_issued(KeySpec::Rsa2048));
+    let bundle = admin.home.path().join("full.pem");
+    std::fs::write(&bundle, fixture.chain.pem_bundle(BundleOrder::RootFirst)).unwrap();
+    let key_id = fixture.version.kid.clone();
+    let config = format!("ca_certs={}", bundle.display());
+    let run = admin.run(&["doctor", "--id", &key_id, "--plugin-config", &config]);
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    for expected in [
+        "key \"ca-rsa-2048\"",
+        "chain source: ca_certs",
+        "✓ keys/get (Key Vault Crypto User)",
+        "3 certificate(s), leaf first; the leaf's key spec is RSA-2048",
+    ] {
+        assert!(run.stdout.contains(expected), "{expected}:\n{}", run.stdout);
+    }
+    // Without the bundle: the chain step says to give ca_certs; the vault is not asked.
+    let (code, report) = admin.doctor_json(&key_id);
+    assert_eq!(code, 1);
+    assert_eq!(failed_steps(&report), vec![5], "{report:#}");
+    assert!(
+        step(&report, 5).1.contains("ca_certs=<bundle.pem>"),
+        "{report:#}"
+    );
+    assert_eq!(step(&report, 3).0, "skip");
 }
 
 #[test]
