@@ -393,6 +393,15 @@ fn protocol_mode_is_unchanged_and_help_lists_the_admin_commands() {
     assert_eq!(error["errorCode"], "VALIDATION_ERROR");
     let help = admin.run(&["--help"]);
     assert_eq!(help.code, 0);
+    for command in ["doctor", "policy"] {
+        let sub = admin.run(&[command, "--help"]);
+        assert_eq!(sub.code, 0);
+        assert!(
+            sub.stdout.starts_with("For key administrators"),
+            "{}",
+            sub.stdout
+        );
+    }
     for expected in [
         "notation-akv doctor --id",
         "notation-akv policy",

@@ -51,6 +51,13 @@ pub fn main(args: &[OsString]) -> Option<ExitCode> {
                 .ok_or_else(|| UsageError(format!("argument {a:?} is not UTF-8")))
         })
         .collect();
+    if rest
+        .as_ref()
+        .is_ok_and(|r| r.iter().any(|a| a == "--help" || a == "-h"))
+    {
+        let _ = std::io::stdout().write_all(HELP.trim_start().as_bytes());
+        return Some(ExitCode::SUCCESS);
+    }
     let env = notation_akv_keyvault::settings::process_env;
     let outcome = rest.and_then(|rest| match command {
         "doctor" => doctor::main(&rest, &env),
