@@ -6,7 +6,10 @@
 //!
 //! Proof that our verifier ran: its log file records the matched identity, a policy pinning
 //! another vault key fails with the verifier's own message, and without the plugin installed
-//! notation refuses the signature. `--timestamp-url` is ignored on this path (RAW mode honours it).
+//! notation refuses the signature. notation's own `--timestamp-url` is ignored on this path (RAW
+//! mode honours it); the plugin's `timestamp_url`/`timestamp_root_cert` config timestamps instead,
+//! and `notation verify` checks that timestamp against a `tsa:` trust store, accepting the
+//! signature even after the signing certificate expired.
 
 use akv_test_pki::KeySpec;
 use akv_test_vault::fixtures::names;
@@ -219,8 +222,9 @@ fn envelope_signatures_name_akv_verifier_which_pins_the_vault_key() {
     );
 }
 
-/// notation does not timestamp an envelope plugin's output: `--timestamp-url` is accepted and
-/// ignored (here it points at a closed port), and the signature carries no timestamp.
+/// notation does not timestamp an envelope plugin's output: its `--timestamp-url` flag is accepted
+/// and ignored (here it points at a closed port), and the signature carries no timestamp. The
+/// plugin config `timestamp_url` is the way to timestamp in envelope mode (next tests).
 #[test]
 fn timestamp_url_is_ignored_in_envelope_mode() {
     let w = World::new();
@@ -274,4 +278,207 @@ fn timestamp_url_is_ignored_in_envelope_mode() {
         .unwrap();
     assert!(!out.success(), "RAW mode timestamps: {out:?}");
     assert!(out.stderr.contains("timestamp"), "{}", out.stderr);
+}
+
+/// A test TSA on 127.0.0.1 (its own runtime serves it while notation runs) whose root is in the
+/// `tsa:tsa` trust store.
+struct TestTsa {
+    tsa: akv_test_responders::tsa::Tsa,
+    root_file: String,
+    _runtime: tokio::runtime::Runtime,
+}
+
+const TSA_STORE: &str = "tsa";
+
+impl TestTsa {
+    fn start(w: &World, name: &str) -> TestTsa {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap();
+        let tsa = runtime
+            .block_on(akv_test_responders::tsa::Tsa::start(name))
+            .unwrap();
+        let root_file = w
+            .env
+            .write_file(&format!("{name}-root.pem"), tsa.root_pem())
+            .unwrap()
+            .display()
+            .to_string();
+        TestTsa {
+            tsa,
+            root_file,
+            _runtime: runtime,
+        }
+    }
+
+    /// The `--plugin-config` flags that make the plugin timestamp with this TSA.
+    fn flags(&self) -> Vec<String> {
+        vec![
+            "--plugin-config".into(),
+            format!("timestamp_url={}", self.tsa.url()),
+            "--plugin-config".into(),
+            format!("timestamp_root_cert={}", self.root_file),
+        ]
+    }
+}
+
+impl World {
+    /// `notation cert add --type tsa --store tsa <root>`.
+    fn trust_tsa(&self, tsa: &TestTsa) {
+        self.env
+            .notation_ok(&[
+                "cert",
+                "add",
+                "--type",
+                "tsa",
+                "--store",
+                TSA_STORE,
+                &tsa.root_file,
+            ])
+            .unwrap();
+    }
+
+    /// A strict policy over `ca:akv` and `tsa:tsa`.
+    fn policy_with_tsa(&self, identities: &[&str]) {
+        let mut policy = trust_policy(&self.registry.repository(REPOSITORY), STORE, identities);
+        policy["trustPolicies"][0]["trustStores"] =
+            serde_json::json!([format!("ca:{STORE}"), format!("tsa:{TSA_STORE}")]);
+        self.env.import_trust_policy(&policy).unwrap();
+    }
+
+    fn unsigned_attributes(&self, artifact: &Artifact) -> serde_json::Value {
+        let inspect = self
+            .env
+            .notation_ok(&["inspect", "--output", "json", &artifact.by_digest()])
+            .unwrap();
+        let inspect: serde_json::Value = serde_json::from_str(&inspect.stdout).unwrap();
+        inspect["Signatures"][0]["unsignedAttributes"].clone()
+    }
+}
+
+/// `--plugin-config timestamp_url=… timestamp_root_cert=…`: the envelope carries an RFC 3161
+/// timestamp that notation shows and verifies against the `tsa:` store (JWS and COSE, EC and RSA);
+/// with another TSA root in that store notation refuses it.
+#[test]
+fn plugin_config_timestamps_envelopes_and_notation_verifies_the_timestamp() {
+    let w = World::new();
+    let tsa = TestTsa::start(&w, "E2E TSA");
+    w.trust_tsa(&tsa);
+    let flags = tsa.flags();
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    for (spec, format) in [(KeySpec::Ec256, "jws"), (KeySpec::Rsa3072, "cose")] {
+        let fixture = names::ca_issued(spec);
+        w.trust(&fixture);
+        let artifact = w.push(&format!("timestamped-{format}"));
+        w.sign(&artifact, &fixture, format, &flags);
+        let unsigned = w.unsigned_attributes(&artifact);
+        let timestamp = &unsigned["timestampSignature"];
+        assert!(timestamp.is_object(), "{format}: no timestamp: {unsigned}");
+        assert!(
+            timestamp.to_string().contains("E2E TSA"),
+            "notation reads the TSA certificate: {timestamp}"
+        );
+
+        let pin = format!("akv.key:{}", key_url(&fixture));
+        w.policy_with_tsa(&[&pin]);
+        let out = w.verify(&artifact);
+        assert!(out.success(), "{spec:?} {format}: {}", out.stderr);
+        assert!(out.stdout.contains("Successfully verified"), "{out:?}");
+    }
+    assert_eq!(tsa.tsa.server().posts(), 2);
+
+    // notation really checks the token: with another TSA's root in the store it refuses.
+    let artifact = w.push("timestamped-other-root");
+    w.sign(&artifact, &names::ca_issued(KeySpec::Ec256), "jws", &flags);
+    let other = TestTsa::start(&w, "Other TSA");
+    w.env
+        .notation_ok(&[
+            "cert", "delete", "--type", "tsa", "--store", TSA_STORE, "--all", "--yes",
+        ])
+        .unwrap();
+    w.trust_tsa(&other);
+    w.policy_with_tsa(&["*"]);
+    let out = w.verify(&artifact);
+    assert!(
+        !out.success(),
+        "a TSA outside the tsa: store must not verify"
+    );
+    assert!(out.stderr.contains("timestamp"), "{}", out.stderr);
+}
+
+/// The point of a timestamp: after the signing certificate expires, notation still accepts the
+/// timestamped signature (the chain is checked at the TSA's genTime) and refuses an untimestamped
+/// one made with the same certificate.
+#[test]
+fn a_timestamped_envelope_verifies_after_the_signing_certificate_expired() {
+    use akv_test_pki::{ChainBuilder, Validity};
+    let w = World::new();
+    let tsa = TestTsa::start(&w, "Expiry TSA");
+    w.trust_tsa(&tsa);
+    let now = time::OffsetDateTime::now_utc();
+    let lifetime = time::Duration::seconds(40);
+    let chain = ChainBuilder::new(KeySpec::Ec256)
+        .common_name("short-lived")
+        .validity(Validity::Explicit {
+            not_before: now - time::Duration::hours(1),
+            not_after: now + lifetime,
+        })
+        .build()
+        .unwrap();
+    let name = format!("short-lived-{}", std::process::id());
+    let version = shared_with_fixtures()
+        .vault
+        .add_certificate(&name, &chain, Default::default())
+        .unwrap();
+    let root = w
+        .env
+        .write_file("short-lived-root.pem", chain.root().unwrap().pem())
+        .unwrap();
+    w.env.add_ca_cert(STORE, &root).unwrap();
+    let flags = tsa.flags();
+    let sign = |artifact: &Artifact, extra: &[String]| {
+        let mut args = vec![
+            "sign",
+            "--plugin",
+            "akv",
+            "--id",
+            &version.id,
+            "--plugin-config",
+            "verification_plugin=akv-verifier",
+        ];
+        args.extend(extra.iter().map(String::as_str));
+        let reference = artifact.by_digest();
+        args.push(&reference);
+        w.env
+            .notation_ok(&args)
+            .unwrap_or_else(|e| panic!("sign: {e}\nlog:\n{}", w.log("akv.log")));
+    };
+    let timestamped = w.push("expiring-timestamped");
+    sign(&timestamped, &flags);
+    let untimestamped = w.push("expiring-untimestamped");
+    sign(&untimestamped, &[]);
+    w.policy_with_tsa(&["*"]);
+    assert!(w.verify(&timestamped).success(), "valid now");
+
+    let expired_at = now + lifetime + time::Duration::seconds(2);
+    let wait = expired_at - time::OffsetDateTime::now_utc();
+    assert!(
+        wait.is_positive(),
+        "signing took longer than the certificate's {lifetime} lifetime"
+    );
+    std::thread::sleep(wait.unsigned_abs());
+
+    let out = w.verify(&timestamped);
+    assert!(out.success(), "timestamped, after expiry: {}", out.stderr);
+    let out = w.verify(&untimestamped);
+    assert!(!out.success(), "untimestamped, after expiry must fail");
+    // notation 1.3.2: an expired signing certificate needs a timestamp countersignature.
+    assert!(
+        out.stderr
+            .contains("no timestamp countersignature was found in the signature envelope"),
+        "{}",
+        out.stderr
+    );
 }
