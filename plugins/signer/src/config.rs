@@ -30,7 +30,7 @@ pub const SIGNER_KEYS: &[(&str, &str)] = &[
     ),
     (
         "verification_plugin",
-        "envelope mode: the plugin builds the JWS/COSE envelope and names this verification plugin in it (e.g. akv-verifier); no --timestamp-url, no blob signing",
+        "envelope mode: the plugin builds the JWS/COSE envelope and names this verification plugin in it (e.g. akv-verifier); notation's --timestamp-url is ignored (use timestamp_url), no blob signing",
     ),
     (
         "verification_plugin_min_version",
