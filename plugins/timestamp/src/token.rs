@@ -4,9 +4,12 @@
 //! 1. the status is granted (or granted with modifications) and a token is present;
 //! 2. the token is CMS SignedData over a `TSTInfo` whose message imprint and nonce are the
 //!    request's;
-//! 3. the signer's certificate is in the token (`certReq`), the signed attributes carry the
-//!    `TSTInfo` content type and digest, and their signature verifies with that certificate;
-//! 4. that certificate has a critical extended key usage of timeStamping alone, and chains,
+//! 3. the signer's certificate is in the token (`certReq`) and is the one the ESS
+//!    signing-certificate(-v2) attribute names by hash (tspclient-go requires the attribute), the
+//!    signed attributes carry the `TSTInfo` content type and digest, and their signature verifies
+//!    with that certificate;
+//! 4. that certificate has a key usage with digitalSignature and a critical extended key usage of
+//!    timeStamping alone (notation-core-go's timestamping leaf rules), and chains,
 //!    through the token's other certificates, to one of the configured roots, every certificate
 //!    valid at genTime;
 //! 5. genTime lies within the validity of every certificate of the signing chain: a timestamp
@@ -26,15 +29,21 @@ use der::asn1::{Null, OctetString};
 use der::{Any, AnyRef, Decode, Encode, Sequence};
 use notation_akv_protocol::HashAlgorithm;
 use notation_akv_x509::{Certificate, Sha1, verify_signed_data};
+use sha1::Digest as _;
 use spki::AlgorithmIdentifierOwned;
 use std::time::SystemTime;
-use x509_cert::ext::pkix::{ExtendedKeyUsage, SubjectKeyIdentifier};
+use x509_cert::ext::pkix::{ExtendedKeyUsage, KeyUsage, SubjectKeyIdentifier};
 use x509_tsp::TstInfo;
 
 const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
 const ID_CT_TST_INFO: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.1.4");
 const ID_CONTENT_TYPE: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
 const ID_MESSAGE_DIGEST: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+const ID_SIGNING_CERTIFICATE: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.12");
+const ID_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+const ID_CE_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
 const ID_CE_EXT_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
 const ID_CE_SUBJECT_KEY_IDENTIFIER: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.14");
 const ID_KP_TIME_STAMPING: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8");
@@ -58,6 +67,38 @@ struct RawResponse<'a> {
     status: cmpv2::status::PkiStatusInfo<'a>,
     #[asn1(optional = "true")]
     token: Option<AnyRef<'a>>,
+}
+
+/// ESSCertIDv2 (RFC 5035): the hash algorithm defaults to SHA-256.
+#[derive(Sequence)]
+struct EssCertIdV2 {
+    #[asn1(optional = "true")]
+    hash_algorithm: Option<AlgorithmIdentifierOwned>,
+    cert_hash: OctetString,
+    #[asn1(optional = "true")]
+    issuer_serial: Option<Any>,
+}
+
+/// SigningCertificateV2 (RFC 5035), and SigningCertificate (RFC 2634, SHA-1 hashes) below.
+#[derive(Sequence)]
+struct SigningCertificateV2 {
+    certs: Vec<EssCertIdV2>,
+    #[asn1(optional = "true")]
+    policies: Option<Any>,
+}
+
+#[derive(Sequence)]
+struct EssCertId {
+    cert_hash: OctetString,
+    #[asn1(optional = "true")]
+    issuer_serial: Option<Any>,
+}
+
+#[derive(Sequence)]
+struct SigningCertificate {
+    certs: Vec<EssCertId>,
+    #[asn1(optional = "true")]
+    policies: Option<Any>,
 }
 
 /// A check failure, before the URL is known.
@@ -173,7 +214,8 @@ pub(crate) fn check(
     };
     let tsa = signer_certificate(signer_info, &certificates)?;
     check_signature(signer_info, tst_der.as_bytes(), tsa)?;
-    check_time_stamping_eku(tsa)?;
+    check_signing_certificate_attribute(signer_info, tsa)?;
+    check_time_stamping_usage(tsa)?;
     let tsa_chain = chain_to_root(tsa, &certificates, roots, gen_time)?;
     check_signing_chain(signing_chain, gen_time)?;
     Ok(Token {
@@ -329,13 +371,85 @@ fn check_signature(signer: &SignerInfo, tst_info: &[u8], tsa: &Certificate) -> R
     })
 }
 
-fn check_time_stamping_eku(tsa: &Certificate) -> Result<(), Failure> {
-    let extension = tsa
-        .x509()
+/// The first certificate the ESS signing-certificate-v2 (preferred) or signing-certificate
+/// attribute names must hash to the TSA certificate, as tspclient-go requires.
+fn check_signing_certificate_attribute(
+    signer: &SignerInfo,
+    tsa: &Certificate,
+) -> Result<(), Failure> {
+    let attribute = |oid: ObjectIdentifier| {
+        signer
+            .signed_attrs
+            .as_ref()
+            .and_then(|attributes| attributes.iter().find(|a| a.oid == oid))
+            .and_then(|a| a.values.iter().next())
+    };
+    let (expected, actual) = if let Some(value) = attribute(ID_SIGNING_CERTIFICATE_V2) {
+        let v2: SigningCertificateV2 = value
+            .decode_as()
+            .map_err(|e| invalid(format!("the signing-certificate-v2 attribute: {e}")))?;
+        let first = v2
+            .certs
+            .first()
+            .ok_or_else(|| invalid("the signing-certificate-v2 attribute names no certificate"))?;
+        let hash = match &first.hash_algorithm {
+            None => HashAlgorithm::Sha256,
+            Some(algorithm) => hash_of(algorithm.oid).ok_or_else(|| {
+                untrusted(format!(
+                    "the signing-certificate-v2 attribute hashes with {}; SHA-256, SHA-384 or SHA-512 expected",
+                    algorithm.oid
+                ))
+            })?,
+        };
+        (
+            first.cert_hash.as_bytes().to_vec(),
+            digest(hash, tsa.der()).1,
+        )
+    } else if let Some(value) = attribute(ID_SIGNING_CERTIFICATE) {
+        let v1: SigningCertificate = value
+            .decode_as()
+            .map_err(|e| invalid(format!("the signing-certificate attribute: {e}")))?;
+        let first = v1
+            .certs
+            .first()
+            .ok_or_else(|| invalid("the signing-certificate attribute names no certificate"))?;
+        (
+            first.cert_hash.as_bytes().to_vec(),
+            sha1::Sha1::digest(tsa.der()).to_vec(),
+        )
+    } else {
+        return Err(invalid(
+            "the token's signed attributes have neither signing-certificate nor signing-certificate-v2; notation requires one",
+        ));
+    };
+    if expected != actual {
+        return Err(untrusted(format!(
+            "the TSA certificate \"{}\" is not the one the token's signing-certificate attribute names",
+            tsa.subject()
+        )));
+    }
+    Ok(())
+}
+
+fn extension(cert: &Certificate, oid: ObjectIdentifier) -> Option<&x509_cert::ext::Extension> {
+    cert.x509()
         .tbs_certificate
         .extensions
         .as_ref()
-        .and_then(|exts| exts.iter().find(|e| e.extn_id == ID_CE_EXT_KEY_USAGE));
+        .and_then(|exts| exts.iter().find(|e| e.extn_id == oid))
+}
+
+fn check_time_stamping_usage(tsa: &Certificate) -> Result<(), Failure> {
+    let digital_signature = extension(tsa, ID_CE_KEY_USAGE)
+        .and_then(|e| KeyUsage::from_der(e.extn_value.as_bytes()).ok())
+        .is_some_and(|ku| ku.digital_signature());
+    if !digital_signature {
+        return Err(untrusted(format!(
+            "the TSA certificate \"{}\" must have a key usage with digitalSignature",
+            tsa.subject()
+        )));
+    }
+    let extension = extension(tsa, ID_CE_EXT_KEY_USAGE);
     let usages = extension
         .and_then(|e| ExtendedKeyUsage::from_der(e.extn_value.as_bytes()).ok())
         .map(|eku| eku.0)

@@ -115,6 +115,15 @@ async fn responses_that_do_not_answer_this_request_are_refused() {
     .await;
     assert!(err.contains("certificate is not in the token"), "{err}");
     let err = failure(Behaviour {
+        no_signing_certificate: true,
+        ..Behaviour::default()
+    })
+    .await;
+    assert!(
+        err.contains("neither signing-certificate nor signing-certificate-v2"),
+        "{err}"
+    );
+    let err = failure(Behaviour {
         garbage: Some(b"not DER".to_vec()),
         ..Behaviour::default()
     })
@@ -263,8 +272,9 @@ fn openssl_handler(dir: Arc<tempfile::TempDir>) -> Handler {
     })
 }
 
-#[tokio::test]
-async fn openssl_ts_reply_tokens_are_accepted() {
+/// `openssl ts -reply` with a fresh RSA TSA; `ess_v2` picks signing-certificate-v2 (SHA-256)
+/// over OpenSSL's default signing-certificate (SHA-1).
+async fn openssl_tsa(ess_v2: bool) {
     let dir = Arc::new(tempfile::tempdir().unwrap());
     let root = TestCa::root_with("OpenSSL TSA Root", KeySpec::Rsa2048).unwrap();
     let key = Key::generate(KeySpec::Rsa2048).unwrap();
@@ -280,8 +290,13 @@ async fn openssl_ts_reply_tokens_are_accepted() {
     let config = format!(
         "[ tsa ]\ndefault_tsa = tsa1\n[ tsa1 ]\nserial = {dir}/serial\nsigner_cert = {dir}/tsa.pem\n\
          signer_key = {dir}/tsa.key\nsigner_digest = sha256\ndefault_policy = 1.2.3.4.1\n\
-         digests = sha256, sha384, sha512\ness_cert_id_alg = sha256\n",
-        dir = d.display()
+         digests = sha256, sha384, sha512\n{ess}",
+        dir = d.display(),
+        ess = if ess_v2 {
+            "ess_cert_id_alg = sha256\n"
+        } else {
+            ""
+        }
     );
     std::fs::write(d.join("tsa.cnf"), config).unwrap();
     let server = Server::start(openssl_handler(dir.clone()), None)
@@ -292,4 +307,10 @@ async fn openssl_ts_reply_tokens_are_accepted() {
         let token = stamp(&t, hash).await.unwrap();
         assert_eq!(token.tsa_chain[0].der(), cert.as_slice());
     }
+}
+
+#[tokio::test]
+async fn openssl_ts_reply_tokens_are_accepted_with_either_ess_attribute() {
+    openssl_tsa(true).await;
+    openssl_tsa(false).await;
 }

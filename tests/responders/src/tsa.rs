@@ -4,7 +4,8 @@
 //! attributes content-type, message-digest and ESS signing-certificate-v2.
 //!
 //! [`Behaviour`] injects the faults a client must catch: a rejection status, a wrong nonce, a
-//! wrong imprint, a token without certificates, a genTime shift, a body that is not DER.
+//! wrong imprint, a token without certificates or without the ESS signing-certificate attribute, a
+//! genTime shift, a body that is not DER.
 
 use std::sync::{Arc, Mutex};
 
@@ -47,6 +48,8 @@ pub struct Behaviour {
     pub wrong_imprint: bool,
     /// Leave the certificates out of the token.
     pub no_certificates: bool,
+    /// Leave out the ESS signing-certificate-v2 attribute.
+    pub no_signing_certificate: bool,
     /// Shift genTime by this many seconds.
     pub gen_time_shift: i64,
     /// Answer these bytes instead of a response.
@@ -186,7 +189,9 @@ fn respond(signer: &Signer, query: &[u8], behaviour: &Behaviour) -> Result<Vec<u
     let mut imprint = request.message_imprint.clone();
     if behaviour.wrong_imprint {
         let mut hashed = imprint.hashed_message.as_bytes().to_vec();
-        hashed[0] ^= 0xff;
+        if let Some(first) = hashed.first_mut() {
+            *first ^= 0xff;
+        }
         imprint.hashed_message = OctetString::new(hashed)?;
     }
     let mut nonce = request.nonce.clone();
@@ -220,17 +225,20 @@ fn respond(signer: &Signer, query: &[u8], behaviour: &Behaviour) -> Result<Vec<u
     // SigningCertificateV2 { certs SEQUENCE OF ESSCertIDv2 { certHash } }: three nested
     // SEQUENCEs (the hash algorithm is the default, SHA-256).
     let signing_certificate_der = vec![vec![vec![cert_hash]]].to_der()?;
-    let attributes = SetOfVec::try_from(vec![
+    let mut attributes = vec![
         attribute(ID_CONTENT_TYPE, Any::encode_from(&ID_CT_TST_INFO)?)?,
         attribute(
             ID_MESSAGE_DIGEST,
             Any::encode_from(&OctetString::new(sha2::Sha256::digest(&tst).to_vec())?)?,
         )?,
-        attribute(
+    ];
+    if !behaviour.no_signing_certificate {
+        attributes.push(attribute(
             ID_SIGNING_CERTIFICATE_V2,
             Any::from_der(&signing_certificate_der)?,
-        )?,
-    ])?;
+        )?);
+    }
+    let attributes = SetOfVec::try_from(attributes)?;
     let signature = signer.key.sign(&attributes.to_der()?)?;
     let sha256 = AlgorithmIdentifierOwned {
         oid: ID_SHA_256,
