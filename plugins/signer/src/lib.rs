@@ -13,7 +13,8 @@
 //!   against the Notary Project certificate rules;
 //! - `pfx`: certificates from a PKCS#12 secret, with either encoding of the empty password;
 //! - [`sign`]: hashing, vault signing and local verification;
-//! - [`envelope`]: generate-envelope, on top of [`sign`] and the `notation-akv-envelope` crate;
+//! - [`envelope`]: generate-envelope, on top of [`sign`] and the `notation-akv-envelope` crate, with
+//!   RFC 3161 timestamps from `notation-akv-timestamp` when `timestamp_url` is set;
 //! - [`error`]: failures → protocol codes.
 //! - [`admin`]: the key administrator's commands (`doctor`, `policy`); the binary runs them only
 //!   when the first argument names one, so notation's protocol commands are untouched.

@@ -53,6 +53,10 @@ fn nonce() -> Result<Int, String> {
 impl Request {
     /// A request for `content` hashed with `hash`, with a fresh nonce.
     pub fn new(content: &[u8], hash: HashAlgorithm) -> Result<Request, String> {
+        Request::with_nonce(content, hash, nonce()?)
+    }
+
+    fn with_nonce(content: &[u8], hash: HashAlgorithm, nonce: Int) -> Result<Request, String> {
         let (oid, digest) = digest(hash, content);
         let imprint = MessageImprint {
             hash_algorithm: AlgorithmIdentifier {
@@ -61,7 +65,6 @@ impl Request {
             },
             hashed_message: OctetString::new(digest).map_err(|e| e.to_string())?,
         };
-        let nonce = nonce()?;
         let der = TimeStampReq {
             version: TspVersion::V1,
             message_imprint: imprint.clone(),
@@ -116,5 +119,18 @@ mod tests {
         assert_eq!(nonce.as_bytes().len(), NONCE_LEN);
         assert!(nonce.as_bytes()[0] < 0x80);
         assert_eq!(decoded.req_policy, None);
+    }
+
+    #[test]
+    fn the_request_bytes_are_what_tspclient_go_sends() {
+        let nonce = Int::new(&[0x41; NONCE_LEN]).unwrap();
+        let request = Request::with_nonce(b"signature", HashAlgorithm::Sha256, nonce).unwrap();
+        let hex: String = request
+            .to_der()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        // SEQUENCE { 1, { {sha256, NULL}, OCTET STRING(32) }, nonce, certReq TRUE }
+        insta::assert_snapshot!(hex);
     }
 }
