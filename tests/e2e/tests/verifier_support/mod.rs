@@ -2,12 +2,11 @@
 //! and local signing keys (custom leaf certificates) registered with the real notation CLI.
 #![allow(dead_code)] // each test binary uses a different part
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use akv_test_pki::{ChainBuilder, KeySpec, TestKey};
+use akv_test_vault::run_plugin;
 use base64::Engine as _;
 use notation_akv_e2e::{NotationEnv, locate};
 use serde_json::{Value, json};
@@ -50,36 +49,18 @@ pub struct Verdict {
 pub fn verify(request: &Value, capability: &str, env: &[(String, String)]) -> Verdict {
     let binary = locate::workspace_binary("notation-akv-verifier")
         .expect("build it: cargo build -p notation-akv-verifier");
-    let start = Instant::now();
-    let mut child = Command::new(binary)
-        .arg("verify-signature")
-        .env_clear()
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn the verifier");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(request.to_string().as_bytes())
-        .expect("write the request");
-    let deadline = start + Duration::from_secs(60);
-    while child.try_wait().expect("wait").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("the verifier did not finish within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    let output = child.wait_with_output().expect("output");
-    let elapsed = start.elapsed();
+    let output = run_plugin(
+        &binary,
+        "verify-signature",
+        env,
+        request.to_string().as_bytes(),
+        Duration::from_secs(60),
+    );
+    let elapsed = output.elapsed;
     assert!(
-        output.status.success(),
+        output.exit_code == 0,
         "verifier exited {}: {}",
-        output.status,
+        output.exit_code,
         String::from_utf8_lossy(&output.stderr)
     );
     let response: Value = serde_json::from_slice(&output.stdout).expect("one JSON response");
