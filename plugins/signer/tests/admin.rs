@@ -4,13 +4,15 @@
 
 use akv_test_pki::{BundleOrder, KeySpec};
 use akv_test_vault::fixtures::names;
-use akv_test_vault::{
-    CertificateOptions, CredentialKind, Fault, FaultAction, run_plugin, shared_with_fixtures,
-};
+use akv_test_vault::{Fault, FaultAction, run_plugin, shared_with_fixtures};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
+
+mod common;
+
+use common::private_copy;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_notation-akv");
 
@@ -29,21 +31,13 @@ struct Admin {
 impl Admin {
     fn new() -> Admin {
         let home = tempfile::tempdir().unwrap();
-        let mut env = shared_with_fixtures()
-            .vault
-            .credential_env(CredentialKind::ClientSecret);
-        env.push((
-            "NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK".into(),
-            "1".into(),
-        ));
+        let mut env = common::vault_env(home.path());
         env.push(("NOTATION_AKV_TIMEOUT".into(), "20s".into()));
-        env.push(("HOME".into(), home.path().display().to_string()));
         Admin { home, env }
     }
 
     fn set(mut self, key: &str, value: &str) -> Admin {
-        self.env.retain(|(k, _)| k != key);
-        self.env.push((key.into(), value.into()));
+        common::set_var(&mut self.env, key, value);
         self
     }
 
@@ -96,19 +90,6 @@ impl Admin {
 
 fn cert_id(name: &str) -> String {
     shared_with_fixtures().fixtures.get(name).version.id.clone()
-}
-
-/// A private copy of a fixture, for faults that must not leak into other tests.
-fn private_copy(fixture: &str, name: &str) -> String {
-    let s = shared_with_fixtures();
-    s.vault
-        .add_certificate(
-            name,
-            &s.fixtures.get(fixture).chain,
-            CertificateOptions::default(),
-        )
-        .unwrap()
-        .id
 }
 
 /// The step's status, details and fixes from a JSON report.

@@ -15,7 +15,10 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+mod common;
 mod pfx;
+
+use common::private_copy;
 
 /// One isolated plugin environment (own HOME, cache and log).
 struct Plugin {
@@ -32,14 +35,7 @@ struct Outcome {
 impl Plugin {
     fn new() -> Plugin {
         let home = tempfile::tempdir().unwrap();
-        let mut env = shared_with_fixtures()
-            .vault
-            .credential_env(CredentialKind::ClientSecret);
-        env.push((
-            "NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK".into(),
-            "1".into(),
-        ));
-        env.push(("HOME".into(), home.path().display().to_string()));
+        let mut env = common::vault_env(home.path());
         env.push((
             "NOTATION_AKV_LOG_FILE".into(),
             home.path().join("akv.log").display().to_string(),
@@ -48,8 +44,7 @@ impl Plugin {
     }
 
     fn set(mut self, key: &str, value: &str) -> Plugin {
-        self.env.retain(|(k, _)| k != key);
-        self.env.push((key.into(), value.into()));
+        common::set_var(&mut self.env, key, value);
         self
     }
 
@@ -435,19 +430,6 @@ fn pkcs12_secrets_from_openssl_variants_give_the_leaf_to_root_chain() {
         }
         assert!(!m.contains("hunter2"), "{m}");
     }
-}
-
-/// A private copy of a fixture under a fresh name, so request counts and faults are this test's.
-fn private_copy(fixture: &str, name: &str) -> String {
-    let s = shared_with_fixtures();
-    s.vault
-        .add_certificate(
-            name,
-            &s.fixtures.get(fixture).chain,
-            CertificateOptions::default(),
-        )
-        .unwrap()
-        .id
 }
 
 fn count(path_part: &str, route: RouteKind, authenticated: bool) -> usize {
