@@ -6,12 +6,14 @@
 
 use akv_test_pki::KeySpec;
 use akv_test_vault::fixtures::names;
-use akv_test_vault::{CredentialKind, shared_with_fixtures};
+use akv_test_vault::shared_with_fixtures;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use notation_akv_e2e::locate::workspace_binary;
 use notation_akv_e2e::{NotationEnv, Registry, examples};
 use serde_json::Value;
+
+mod signer_support;
 
 fn read(path: &std::path::Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -21,10 +23,7 @@ fn read(path: &std::path::Path) -> String {
 fn generate_envelope_requests_as_notation_sends_them() {
     let shared = shared_with_fixtures();
     let mut env = NotationEnv::new().unwrap();
-    for (k, v) in shared.vault.credential_env(CredentialKind::ClientSecret) {
-        env.set_env(k, v);
-    }
-    env.set_env("NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK", "1");
+    signer_support::use_test_vault(&mut env);
     let capture = env.root().join("captured");
     env.install_recording_plugin(&workspace_binary("notation-akv").unwrap(), "akv", &capture)
         .unwrap();

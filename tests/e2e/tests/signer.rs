@@ -8,11 +8,12 @@
 
 use akv_test_pki::{BundleOrder, KeySpec};
 use akv_test_vault::fixtures::names;
-use akv_test_vault::{
-    CertificateOptions, CredentialKind, Fault, FaultAction, RouteKind, shared_with_fixtures,
-};
-use notation_akv_e2e::locate::workspace_binary;
+use akv_test_vault::{CertificateOptions, Fault, FaultAction, RouteKind, shared_with_fixtures};
 use notation_akv_e2e::{Artifact, NotationEnv, Registry, trust_policy};
+
+mod signer_support;
+
+use signer_support::STORE;
 
 /// A notation environment with `akv` installed, pointed at the test vault with a client secret,
 /// and the fixture roots in trust store `ca:akv`.
@@ -21,32 +22,17 @@ struct World {
     registry: Registry,
 }
 
-const STORE: &str = "akv";
-
 impl World {
     fn new() -> World {
-        let s = shared_with_fixtures();
-        let mut env = NotationEnv::new().unwrap();
-        for (k, v) in s.vault.credential_env(CredentialKind::ClientSecret) {
-            env.set_env(k, v);
+        World {
+            env: signer_support::signer_env(),
+            registry: Registry::start().unwrap(),
         }
-        env.set_env("NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK", "1");
-        env.set_env("NOTATION_AKV_LOG_FILE", env.root().join("akv.log"));
-        env.install_plugin(&workspace_binary("notation-akv").unwrap())
-            .unwrap();
-        let registry = Registry::start().unwrap();
-        World { env, registry }
     }
 
     /// Trusts the root of fixture `name` (the leaf itself for a self-signed one).
     fn trust(&self, name: &str) {
-        let chain = &shared_with_fixtures().fixtures.get(name).chain;
-        let root = chain.root().unwrap_or_else(|| chain.leaf());
-        let file = self
-            .env
-            .write_file(&format!("{name}-root.pem"), root.pem())
-            .unwrap();
-        self.env.add_ca_cert(STORE, &file).unwrap();
+        signer_support::trust_fixture(&self.env, name);
     }
 
     fn push(&self, tag: &str) -> Artifact {
@@ -107,7 +93,7 @@ impl World {
     }
 
     fn log(&self) -> String {
-        std::fs::read_to_string(self.env.root().join("akv.log")).unwrap_or_default()
+        signer_support::read_log(&self.env, "akv.log")
     }
 }
 

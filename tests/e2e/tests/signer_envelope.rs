@@ -13,11 +13,14 @@
 
 use akv_test_pki::KeySpec;
 use akv_test_vault::fixtures::names;
-use akv_test_vault::{CredentialKind, shared_with_fixtures};
+use akv_test_vault::shared_with_fixtures;
 use notation_akv_e2e::locate::workspace_binary;
 use notation_akv_e2e::{Artifact, NotationEnv, Registry, trust_policy};
 
-const STORE: &str = "akv";
+mod signer_support;
+
+use signer_support::STORE;
+
 const REPOSITORY: &str = "envelope-signed";
 
 struct World {
@@ -28,19 +31,11 @@ struct World {
 impl World {
     /// Both plugins installed, the signer pointed at the test vault, the verifier logging.
     fn new() -> World {
-        let s = shared_with_fixtures();
-        let mut env = NotationEnv::new().unwrap();
-        for (k, v) in s.vault.credential_env(CredentialKind::ClientSecret) {
-            env.set_env(k, v);
-        }
-        env.set_env("NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK", "1");
-        env.set_env("NOTATION_AKV_LOG_FILE", env.root().join("akv.log"));
+        let mut env = signer_support::signer_env();
         env.set_env(
             "NOTATION_AKV_VERIFIER_LOG_FILE",
             env.root().join("verifier.log"),
         );
-        env.install_plugin(&workspace_binary("notation-akv").unwrap())
-            .unwrap();
         env.install_plugin(&workspace_binary("notation-akv-verifier").unwrap())
             .unwrap();
         World {
@@ -50,13 +45,7 @@ impl World {
     }
 
     fn trust(&self, fixture: &str) {
-        let chain = &shared_with_fixtures().fixtures.get(fixture).chain;
-        let root = chain.root().unwrap_or_else(|| chain.leaf());
-        let file = self
-            .env
-            .write_file(&format!("{fixture}-root.pem"), root.pem())
-            .unwrap();
-        self.env.add_ca_cert(STORE, &file).unwrap();
+        signer_support::trust_fixture(&self.env, fixture);
     }
 
     fn push(&self, tag: &str) -> Artifact {
@@ -107,7 +96,7 @@ impl World {
     }
 
     fn log(&self, name: &str) -> String {
-        std::fs::read_to_string(self.env.root().join(name)).unwrap_or_default()
+        signer_support::read_log(&self.env, name)
     }
 }
 
