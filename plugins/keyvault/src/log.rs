@@ -6,22 +6,15 @@
 //! `x-ms-request-id` for each HTTP exchange, plus notes such as which credential worked. Header
 //! values (tokens) and bodies (secret values, signatures) are never recorded.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use notation_akv_protocol::log::LogFile;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Appends lines to the log file; a `None` log discards everything at no cost.
 #[derive(Clone, Debug, Default)]
 pub struct RequestLog {
-    inner: Option<Arc<Inner>>,
-}
-
-#[derive(Debug)]
-struct Inner {
-    path: PathBuf,
-    file: Mutex<File>,
+    inner: Option<Arc<LogFile>>,
 }
 
 /// One HTTP exchange as logged.
@@ -43,19 +36,8 @@ impl RequestLog {
     /// Opens (creating, mode 0600 on Unix) the file for appending. A log that cannot be opened is
     /// reported to the caller, which decides whether that is fatal.
     pub fn open(path: &Path) -> std::io::Result<RequestLog> {
-        let mut options = OpenOptions::new();
-        options.create(true).append(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let file = options.open(path)?;
         Ok(RequestLog {
-            inner: Some(Arc::new(Inner {
-                path: path.to_path_buf(),
-                file: Mutex::new(file),
-            })),
+            inner: Some(Arc::new(LogFile::open(path, "notation-akv")?)),
         })
     }
 
@@ -69,7 +51,7 @@ impl RequestLog {
     }
 
     pub fn path(&self) -> Option<&Path> {
-        self.inner.as_ref().map(|i| i.path.as_path())
+        self.inner.as_deref().map(LogFile::path)
     }
 
     /// Records one HTTP exchange.
@@ -106,14 +88,9 @@ impl RequestLog {
     }
 
     fn write(&self, line: &str) {
-        let Some(inner) = &self.inner else { return };
-        let stamp = time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
-        let text = format!("{stamp} notation-akv[{}] {line}\n", std::process::id());
-        if let Ok(mut file) = inner.file.lock() {
+        if let Some(file) = &self.inner {
             // Logging must never fail a command.
-            let _ = file.write_all(text.as_bytes());
+            let _ = file.write_lines(&[line]);
         }
     }
 }

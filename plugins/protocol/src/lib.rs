@@ -20,6 +20,7 @@ pub mod describe_key;
 pub mod error;
 pub mod generate_envelope;
 pub mod generate_signature;
+pub mod log;
 pub mod metadata;
 pub mod runner;
 pub mod schema;

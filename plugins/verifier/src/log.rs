@@ -1,11 +1,9 @@
-//! The optional log file (`log_file`).
-//!
-//! notation parses stdout as the response and, on failure, stderr as the error JSON, so neither can
-//! carry log lines: they go to a file the user names. Logging must never change a verdict, so
-//! write errors are swallowed after the first one is remembered for the caller to report.
+//! The optional log file (`log_file`), written through the protocol crate's shared
+//! [`LogFile`]. A verification buffers its lines and appends them in one write at the end, so
+//! concurrent verifications (a cluster admitting many images) do not interleave. Logging must never
+//! change a verdict: a write error is returned for the caller to mention, not to act on.
 
-use std::fs::OpenOptions;
-use std::io::Write;
+use notation_akv_protocol::log::LogFile;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -29,11 +27,8 @@ impl Log {
         if self.path.is_none() {
             return;
         }
-        let now = time::OffsetDateTime::now_utc()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default();
         if let Ok(mut lines) = self.lines.lock() {
-            lines.push(format!("{now} akv-verifier: {}", text.into()));
+            lines.push(text.into());
         }
     }
 
@@ -49,18 +44,8 @@ impl Log {
         if lines.is_empty() {
             return Ok(());
         }
-        let mut text = lines.join("\n");
-        text.push('\n');
-        let mut options = OpenOptions::new();
-        options.create(true).append(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        options
-            .open(path)
-            .and_then(|mut file| file.write_all(text.as_bytes()))
+        LogFile::open(path, "akv-verifier")
+            .and_then(|file| file.write_lines(&lines))
             .map_err(|e| format!("cannot append to log file {}: {e}", path.display()))
     }
 }
@@ -82,8 +67,8 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 2);
-        assert!(lines[0].ends_with("akv-verifier: first"));
-        assert!(lines[1].ends_with("akv-verifier: second"));
+        assert!(lines[0].contains("akv-verifier[") && lines[0].ends_with("] first"));
+        assert!(lines[1].ends_with("] second"));
     }
 
     #[test]
