@@ -15,7 +15,7 @@ use notation_akv_revocation::{
 #[tokio::test]
 async fn good_chain_from_crls() {
     let c = CrlChain::new().await;
-    let result = check(&checker(config()), &c.chain()).await;
+    let result = c.check().await;
     assert_eq!(result.verdict, Verdict::Ok, "{result}");
     assert_eq!(
         result.certificates[0].source,
@@ -41,7 +41,7 @@ async fn revoked_leaf_and_intermediate() {
         .sign(&c.root)
         .unwrap();
     c.files.files.put("/root.crl", root_crl);
-    let result = check(&checker(config()), &c.chain()).await;
+    let result = c.check().await;
     assert_eq!(result.verdict, Verdict::Revoked);
     assert_eq!(
         result.certificates[0].status,
@@ -64,19 +64,15 @@ async fn delta_crl_from_the_base_crl() {
         freshest_urls: vec![c.files.url("/inter-delta.crl")],
         ..CrlBuilder::default()
     };
-    c.files
-        .files
-        .put("/inter.crl", base.sign(&c.inter).unwrap());
+    c.publish("/inter.crl", &base);
     let delta = CrlBuilder {
         number: 11,
         delta_of: Some(10),
         ..CrlBuilder::default()
     }
     .revoke(Entry::new(&c.leaf.serial, Some(Reason::KeyCompromise)));
-    c.files
-        .files
-        .put("/inter-delta.crl", delta.sign(&c.inter).unwrap());
-    let result = check(&checker(config()), &c.chain()).await;
+    c.publish("/inter-delta.crl", &delta);
+    let result = c.check().await;
     assert_eq!(result.verdict, Verdict::Revoked, "{result}");
     assert_eq!(
         result.certificates[0].source,
@@ -98,9 +94,7 @@ async fn delta_crl_named_only_in_the_certificate() {
         number: 3,
         ..CrlBuilder::default()
     };
-    c.files
-        .files
-        .put("/inter.crl", base.sign(&c.inter).unwrap());
+    c.publish("/inter.crl", &base);
     let delta = CrlBuilder {
         number: 4,
         delta_of: Some(3),
@@ -110,10 +104,8 @@ async fn delta_crl_named_only_in_the_certificate() {
         &c.leaf.serial,
         Some(Reason::CessationOfOperation),
     ));
-    c.files
-        .files
-        .put("/inter-delta.crl", delta.sign(&c.inter).unwrap());
-    let result = check(&checker(config()), &c.chain()).await;
+    c.publish("/inter-delta.crl", &delta);
+    let result = c.check().await;
     assert!(
         matches!(
             result.certificates[0].status,
@@ -134,18 +126,14 @@ async fn delta_crl_number_must_exceed_the_base() {
         freshest_urls: vec![c.files.url("/inter-delta.crl")],
         ..CrlBuilder::default()
     };
-    c.files
-        .files
-        .put("/inter.crl", base.sign(&c.inter).unwrap());
+    c.publish("/inter.crl", &base);
     let stale_delta = CrlBuilder {
         number: 10,
         delta_of: Some(9),
         ..CrlBuilder::default()
     };
-    c.files
-        .files
-        .put("/inter-delta.crl", stale_delta.sign(&c.inter).unwrap());
-    let result = check(&checker(config()), &c.chain()).await;
+    c.publish("/inter-delta.crl", &stale_delta);
+    let result = c.check().await;
     assert!(
         matches!(&problems(&result, 0)[0].1, Problem::Delta(m) if m.contains("not greater")),
         "{result}"
@@ -156,10 +144,8 @@ async fn delta_crl_number_must_exceed_the_base() {
         delta_of: Some(11),
         ..CrlBuilder::default()
     };
-    c.files
-        .files
-        .put("/inter-delta.crl", needs_newer_base.sign(&c.inter).unwrap());
-    let result = check(&checker(config()), &c.chain()).await;
+    c.publish("/inter-delta.crl", &needs_newer_base);
+    let result = c.check().await;
     assert!(
         matches!(&problems(&result, 0)[0].1, Problem::Delta(m) if m.contains("needs base CRL number")),
         "{result}"
@@ -176,19 +162,14 @@ async fn hold_then_release() {
         ..CrlBuilder::default()
     }
     .revoke(Entry::new(&c.leaf.serial, Some(Reason::CertificateHold)).at(held_at));
-    c.files
-        .files
-        .put("/inter.crl", base.sign(&c.inter).unwrap());
+    c.publish("/inter.crl", &base);
     let empty_delta = CrlBuilder {
         number: 21,
         delta_of: Some(20),
         ..CrlBuilder::default()
     };
-    c.files.files.put(
-        "/inter-delta.crl",
-        empty_delta.clone().sign(&c.inter).unwrap(),
-    );
-    let result = check(&checker(config()), &c.chain()).await;
+    c.publish("/inter-delta.crl", &empty_delta);
+    let result = c.check().await;
     assert_eq!(
         result.certificates[0].status,
         CertStatus::Revoked {
@@ -201,10 +182,8 @@ async fn hold_then_release() {
         Entry::new(&c.leaf.serial, Some(Reason::RemoveFromCRL))
             .at(SystemTime::now() - Duration::from_secs(60)),
     );
-    c.files
-        .files
-        .put("/inter-delta.crl", release.sign(&c.inter).unwrap());
-    let result = check(&checker(config()), &c.chain()).await;
+    c.publish("/inter-delta.crl", &release);
+    let result = c.check().await;
     assert_eq!(result.verdict, Verdict::Ok, "{result}");
 }
 
@@ -221,8 +200,8 @@ async fn release_dated_before_the_hold_does_not_release() {
             Entry::new(&c.leaf.serial, Some(Reason::CertificateHold))
                 .at(now - Duration::from_secs(60)),
         );
-    c.files.files.put("/inter.crl", crl.sign(&c.inter).unwrap());
-    let result = check(&checker(config()), &c.chain()).await;
+    c.publish("/inter.crl", &crl);
+    let result = c.check().await;
     assert_eq!(result.verdict, Verdict::Revoked);
 }
 
@@ -239,10 +218,8 @@ async fn expired_crl_and_crl_without_next_update() {
         next_update: Some(SystemTime::now() - Duration::from_secs(86400)),
         ..CrlBuilder::default()
     };
-    c.files
-        .files
-        .put("/inter.crl", expired.sign(&c.inter).unwrap());
-    let result = check(&checker(config()), &c.chain()).await;
+    c.publish("/inter.crl", &expired);
+    let result = c.check().await;
     assert!(matches!(
         problems(&result, 0)[0].1,
         Problem::Stale { what: "CRL", .. }
@@ -252,10 +229,8 @@ async fn expired_crl_and_crl_without_next_update() {
         next_update: None,
         ..CrlBuilder::default()
     };
-    c.files
-        .files
-        .put("/inter.crl", open_ended.sign(&c.inter).unwrap());
-    let result = check(&checker(config()), &c.chain()).await;
+    c.publish("/inter.crl", &open_ended);
+    let result = c.check().await;
     assert_eq!(problems(&result, 0)[0].1, Problem::CrlNoNextUpdate);
 }
 
@@ -266,10 +241,8 @@ async fn unknown_critical_extensions_are_refused() {
         unknown_critical: true,
         ..CrlBuilder::default()
     };
-    c.files
-        .files
-        .put("/inter.crl", in_crl.sign(&c.inter).unwrap());
-    let result = check(&checker(config()), &c.chain()).await;
+    c.publish("/inter.crl", &in_crl);
+    let result = c.check().await;
     assert_eq!(
         problems(&result, 0)[0].1,
         Problem::UnknownCriticalExtension {
@@ -282,10 +255,8 @@ async fn unknown_critical_extensions_are_refused() {
     let mut entry = Entry::new(&[0x42], Some(Reason::KeyCompromise));
     entry.unknown_critical = true;
     let in_entry = CrlBuilder::default().revoke(entry);
-    c.files
-        .files
-        .put("/inter.crl", in_entry.sign(&c.inter).unwrap());
-    let result = check(&checker(config()), &c.chain()).await;
+    c.publish("/inter.crl", &in_entry);
+    let result = c.check().await;
     assert_eq!(
         problems(&result, 0)[0].1,
         Problem::UnknownCriticalExtension {
@@ -302,7 +273,7 @@ async fn crl_signed_by_another_key_is_refused() {
         .sign_with(&c.inter, &Key::generate(KeySpec::Ec256).unwrap())
         .unwrap();
     c.files.files.put("/inter.crl", forged);
-    let result = check(&checker(config()), &c.chain()).await;
+    let result = c.check().await;
     assert!(
         matches!(problems(&result, 0)[0].1, Problem::CrlSignature(_)),
         "{result}"
@@ -315,7 +286,7 @@ async fn crl_of_another_issuer_is_refused() {
     c.files
         .files
         .put("/inter.crl", CrlBuilder::default().sign(&c.root).unwrap());
-    let result = check(&checker(config()), &c.chain()).await;
+    let result = c.check().await;
     assert_eq!(problems(&result, 0)[0].1, Problem::CrlIssuerMismatch);
 }
 
@@ -337,12 +308,12 @@ async fn every_distribution_point_is_consulted() {
             .sign(&c.inter)
             .unwrap(),
     );
-    let result = check(&checker(config()), &c.chain()).await;
+    let result = c.check().await;
     assert_eq!(result.verdict, Verdict::Revoked, "{result}");
     assert_eq!(files2.server.requests(), 1);
 
     files2.files.remove("/second.crl");
-    let result = check(&checker(config()), &c.chain()).await;
+    let result = c.check().await;
     assert!(matches!(
         problems(&result, 0)[0].1,
         Problem::HttpStatus { status: 404, .. }

@@ -18,7 +18,7 @@ use notation_akv_revocation::{
 #[tokio::test]
 async fn good_chain_names_each_certificate_and_the_responder() {
     let c = OcspChain::new().await;
-    let result = check(&checker(config()), &c.chain()).await;
+    let result = c.check().await;
     assert_eq!(result.verdict, Verdict::Ok, "{result}");
     assert_eq!(result.certificates.len(), 2, "the root is not checked");
     let leaf = &result.certificates[0];
@@ -58,7 +58,7 @@ async fn revoked_leaf_reports_reason_and_time() {
             reason: Some(Reason::KeyCompromise),
         },
     );
-    let result = check(&checker(config()), &c.chain()).await;
+    let result = c.check().await;
     assert_eq!(result.verdict, Verdict::Revoked);
     assert_eq!(
         result.certificates[0].status,
@@ -85,7 +85,7 @@ async fn revoked_intermediate_revokes_the_chain() {
             reason: None,
         },
     );
-    let result = check(&checker(config()), &c.chain()).await;
+    let result = c.check().await;
     assert_eq!(result.verdict, Verdict::Revoked);
     assert!(is_good(&result, 0));
     assert!(matches!(
@@ -98,7 +98,7 @@ async fn revoked_intermediate_revokes_the_chain() {
 async fn unknown_status_is_unknown_and_stops_at_that_responder() {
     let c = OcspChain::new().await;
     c.responder.set_status(&c.leaf.serial, Status::Unknown);
-    let result = check(&checker(config()), &c.chain()).await;
+    let result = c.check().await;
     assert_eq!(result.verdict, Verdict::Unknown);
     let p = problems(&result, 0);
     assert_eq!(
@@ -135,7 +135,7 @@ async fn unknown_status_falls_back_to_the_crl() {
             .sign(&c.inter)
             .unwrap(),
     );
-    let result = check(&checker(config()), &c.chain()).await;
+    let result = c.check().await;
     assert_eq!(result.verdict, Verdict::Ok, "{result}");
     assert_eq!(
         result.certificates[0].source,
@@ -153,7 +153,7 @@ async fn stale_response_is_unknown() {
         stale: true,
         ..Behaviour::default()
     });
-    let result = check(&checker(config()), &c.chain()).await;
+    let result = c.check().await;
     assert_eq!(result.verdict, Verdict::Unknown);
     assert!(matches!(
         problems(&result, 0)[0].1,
@@ -206,7 +206,7 @@ async fn unsigned_response_is_refused() {
         corrupt_signature: true,
         ..Behaviour::default()
     });
-    let result = check(&checker(config()), &c.chain()).await;
+    let result = c.check().await;
     assert_eq!(result.verdict, Verdict::Unknown);
     assert!(
         matches!(problems(&result, 0)[0].1, Problem::OcspSignature(_)),
@@ -223,7 +223,7 @@ async fn garbage_response_is_malformed() {
             body: Some(b"<html>not OCSP</html>".to_vec()),
             ..Default::default()
         });
-    let result = check(&checker(config()), &c.chain()).await;
+    let result = c.check().await;
     assert!(matches!(
         problems(&result, 0)[0].1,
         Problem::Malformed {
@@ -240,7 +240,7 @@ async fn responder_error_status_is_reported() {
         error_status: Some(x509_ocsp::OcspResponseStatus::TryLater),
         ..Behaviour::default()
     });
-    let result = check(&checker(config()), &c.chain()).await;
+    let result = c.check().await;
     assert_eq!(
         problems(&result, 0)[0].1,
         Problem::ResponderStatus("tryLater".into())
@@ -254,7 +254,7 @@ async fn response_signed_with_a_wrong_key_is_refused() {
         signer: Signer::WrongKey(Arc::new(Key::generate(KeySpec::Ec256).unwrap())),
         ..Behaviour::default()
     });
-    let result = check(&checker(config()), &c.chain()).await;
+    let result = c.check().await;
     assert_eq!(result.verdict, Verdict::Unknown);
     assert!(matches!(
         problems(&result, 0)[0].1,
@@ -287,7 +287,7 @@ async fn delegated_responder_with_nocheck_is_accepted() {
         },
         ..Behaviour::default()
     });
-    let result = check(&checker(config()), &c.chain()).await;
+    let result = c.check().await;
     assert!(is_good(&result, 0), "{result}");
     // The intermediate's answer is signed by a certificate the root did not issue.
     assert!(
@@ -310,7 +310,7 @@ async fn delegated_responder_needs_the_ocsp_signing_eku() {
         },
         ..Behaviour::default()
     });
-    let result = check(&checker(config()), &c.chain()).await;
+    let result = c.check().await;
     assert!(
         matches!(&problems(&result, 0)[0].1, Problem::Responder(m) if m.contains("OCSPSigning")),
         "{result}"
@@ -349,7 +349,7 @@ async fn delegated_responder_without_nocheck_is_itself_checked_by_crl() {
         .sign(&c.inter)
         .unwrap();
     files.files.put("/inter.crl", revoked);
-    let result = check(&checker(config()), &c.chain()).await;
+    let result = c.check().await;
     assert!(
         matches!(&problems(&result, 0)[0].1, Problem::Responder(m) if m.contains("is revoked")),
         "{result}"
@@ -361,7 +361,7 @@ async fn delegated_responder_without_nocheck_is_itself_checked_by_crl() {
             .sign(&c.inter)
             .unwrap(),
     );
-    let result = check(&checker(config()), &c.chain()).await;
+    let result = c.check().await;
     assert!(is_good(&result, 0), "{result}");
     assert_eq!(files.server.requests_to("/inter.crl"), 2);
 }
@@ -422,7 +422,7 @@ async fn https_responder_with_a_private_ca() {
     let result = check(&checker(trusting), &c.chain()).await;
     assert_eq!(result.verdict, Verdict::Ok, "{result}");
 
-    let result = check(&checker(config()), &c.chain()).await;
+    let result = c.check().await;
     assert!(
         matches!(&problems(&result, 0)[0].1, Problem::Unreachable { .. }),
         "an untrusted TLS certificate must fail: {result}"

@@ -3,6 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
+use akv_test_responders::crl::CrlBuilder;
 use akv_test_responders::http::FileServer;
 use akv_test_responders::ocsp::{OcspResponder, Status};
 use akv_test_responders::pki::{CertOptions, Issued, TestCa};
@@ -74,6 +75,11 @@ impl OcspChain {
             self.root.der().to_vec(),
         ]
     }
+
+    /// Checks [`OcspChain::chain`] now with [`config`].
+    pub async fn check(&self) -> ChainResult {
+        check(&checker(config()), &self.chain()).await
+    }
 }
 
 pub struct CrlChain {
@@ -102,7 +108,7 @@ impl CrlChain {
         let mut opts = extra(&files);
         opts.crl_urls.push(files.url("/inter.crl"));
         let leaf = inter.issue("CRL Test Leaf", &opts).unwrap();
-        let empty = akv_test_responders::crl::CrlBuilder::default();
+        let empty = CrlBuilder::default();
         files.files.put("/root.crl", empty.sign(&root).unwrap());
         files.files.put("/inter.crl", empty.sign(&inter).unwrap());
         Self {
@@ -119,6 +125,16 @@ impl CrlChain {
             self.inter.der().to_vec(),
             self.root.der().to_vec(),
         ]
+    }
+
+    /// Checks [`CrlChain::chain`] now with [`config`].
+    pub async fn check(&self) -> ChainResult {
+        check(&checker(config()), &self.chain()).await
+    }
+
+    /// Serves `crl`, signed by the intermediate (the leaf's issuer), at `path`.
+    pub fn publish(&self, path: &str, crl: &CrlBuilder) {
+        self.files.files.put(path, crl.sign(&self.inter).unwrap());
     }
 }
 
