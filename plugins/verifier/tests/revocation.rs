@@ -77,16 +77,22 @@ impl OcspChain {
     }
 
     fn der(&self) -> Vec<Vec<u8>> {
-        vec![
-            self.leaf.clone(),
-            self.intermediate.der().to_vec(),
-            self.root.der().to_vec(),
-        ]
+        der_chain(self.leaf.clone(), &self.intermediate, &self.root)
     }
 
     fn request(&self) -> Request {
-        Request::new(self.der()).capabilities(&[REVOCATION])
+        revocation_request(self.der())
     }
+}
+
+/// leaf → intermediate → root as DER, the order a request carries them.
+fn der_chain(leaf: Vec<u8>, intermediate: &TestCa, root: &TestCa) -> Vec<Vec<u8>> {
+    vec![leaf, intermediate.der().to_vec(), root.der().to_vec()]
+}
+
+/// A request for `chain` asking only for the revocation capability.
+fn revocation_request(chain: Vec<Vec<u8>>) -> Request {
+    Request::new(chain).capabilities(&[REVOCATION])
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -181,15 +187,8 @@ fn revoked_intermediate_by_crl() {
         "/intermediate.crl",
         CrlBuilder::default().sign(&intermediate).unwrap(),
     );
-    let run = Sandbox::new().verify(
-        &Request::new(vec![
-            leaf.der,
-            intermediate.der().to_vec(),
-            root.der().to_vec(),
-        ])
-        .capabilities(&[REVOCATION])
-        .json(),
-    );
+    let run = Sandbox::new()
+        .verify(&revocation_request(der_chain(leaf.der, &intermediate, &root)).json());
     let (success, reason) = run.result(REVOCATION);
     assert!(!success);
     assert!(reason.contains("crl intermediate"), "{reason}");
@@ -226,15 +225,8 @@ fn unreachable_responder_is_a_failed_result_not_an_exit_code() {
     let leaf = intermediate
         .issue("unreachable leaf", &CertOptions::ocsp(&url))
         .unwrap();
-    let run = Sandbox::new().verify(
-        &Request::new(vec![
-            leaf.der,
-            intermediate.der().to_vec(),
-            root.der().to_vec(),
-        ])
-        .capabilities(&[REVOCATION])
-        .json(),
-    );
+    let run = Sandbox::new()
+        .verify(&revocation_request(der_chain(leaf.der, &intermediate, &root)).json());
     let (success, reason) = run.result(REVOCATION);
     assert!(!success);
     assert!(reason.contains("cannot reach"), "{reason}");
@@ -330,11 +322,7 @@ fn offline_bundle_answers_with_the_network_cut() {
     let leaf = intermediate
         .issue("bundle leaf", &CertOptions::crl(&dead_int_crl))
         .unwrap();
-    let chain = vec![
-        leaf.der.clone(),
-        intermediate.der().to_vec(),
-        root.der().to_vec(),
-    ];
+    let chain = der_chain(leaf.der.clone(), &intermediate, &root);
     let sandbox = Sandbox::new();
     let bundle = sandbox.path().join("bundle");
     std::fs::create_dir_all(&bundle).unwrap();
@@ -360,11 +348,7 @@ fn offline_bundle_answers_with_the_network_cut() {
 
     // Without the bundle the same chain cannot be checked.
     let (success, reason) = sandbox
-        .verify(
-            &Request::new(chain.clone())
-                .capabilities(&[REVOCATION])
-                .json(),
-        )
+        .verify(&revocation_request(chain.clone()).json())
         .result(REVOCATION);
     assert!(!success);
     assert!(reason.contains("cannot reach"), "{reason}");
@@ -396,8 +380,7 @@ fn a_missing_offline_bundle_is_reported() {
         .unwrap();
     let (success, reason) = Sandbox::new()
         .verify(
-            &Request::new(chain.der_chain())
-                .capabilities(&[REVOCATION])
+            &revocation_request(chain.der_chain())
                 .config("offline_bundle", "/nonexistent/bundle")
                 .json(),
         )
@@ -424,25 +407,20 @@ fn https_responder_trusted_through_tls_ca_file() {
         .unwrap();
     responder.add_ca(&intermediate).unwrap();
     responder.set_status(&leaf.serial, Status::Good);
-    let chain = vec![leaf.der, intermediate.der().to_vec(), root.der().to_vec()];
+    let chain = der_chain(leaf.der, &intermediate, &root);
     let sandbox = Sandbox::new();
     let ca_file = sandbox.path().join("tls-ca.der");
     std::fs::write(&ca_file, tls.ca_der()).unwrap();
 
     // Without the CA the TLS handshake fails and the status is unknown.
     let (success, reason) = sandbox
-        .verify(
-            &Request::new(chain.clone())
-                .capabilities(&[REVOCATION])
-                .json(),
-        )
+        .verify(&revocation_request(chain.clone()).json())
         .result(REVOCATION);
     assert!(!success);
     assert!(reason.contains(&responder.url()), "{reason}");
 
     let run = sandbox.verify(
-        &Request::new(chain)
-            .capabilities(&[REVOCATION])
+        &revocation_request(chain)
             .config("tls_ca_file", ca_file.to_str().unwrap())
             .json(),
     );
@@ -566,12 +544,7 @@ fn revoked_leaf_of_every_key_spec_names_certificate_and_source() {
             ),
             (&crl_leaf, "crl", format!("CRL {crl_url}"), "superseded"),
         ] {
-            let request = Request::new(vec![
-                leaf.der.clone(),
-                intermediate.der().to_vec(),
-                root.der().to_vec(),
-            ])
-            .capabilities(&[REVOCATION]);
+            let request = revocation_request(der_chain(leaf.der.clone(), &intermediate, &root));
             let (success, reason) = Sandbox::new().verify(&request.json()).result(REVOCATION);
             assert!(!success, "{spec}: {reason}");
             let lower = reason.to_ascii_lowercase();
