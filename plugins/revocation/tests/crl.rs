@@ -12,6 +12,15 @@ use notation_akv_revocation::{
     CertStatus, Problem, RevocationConfig, RevocationReason, Source, Verdict,
 };
 
+/// A base CRL numbered `number` whose freshest-CRL extension names `/inter-delta.crl`.
+fn base_with_delta(c: &CrlChain, number: u64) -> CrlBuilder {
+    CrlBuilder {
+        number,
+        freshest_urls: vec![c.files.url("/inter-delta.crl")],
+        ..CrlBuilder::default()
+    }
+}
+
 #[tokio::test]
 async fn good_chain_from_crls() {
     let c = CrlChain::new().await;
@@ -59,11 +68,7 @@ async fn revoked_leaf_and_intermediate() {
 #[tokio::test]
 async fn delta_crl_from_the_base_crl() {
     let c = CrlChain::new().await;
-    let base = CrlBuilder {
-        number: 10,
-        freshest_urls: vec![c.files.url("/inter-delta.crl")],
-        ..CrlBuilder::default()
-    };
+    let base = base_with_delta(&c, 10);
     c.publish("/inter.crl", &base);
     let delta = CrlBuilder {
         number: 11,
@@ -121,11 +126,7 @@ async fn delta_crl_named_only_in_the_certificate() {
 #[tokio::test]
 async fn delta_crl_number_must_exceed_the_base() {
     let c = CrlChain::new().await;
-    let base = CrlBuilder {
-        number: 10,
-        freshest_urls: vec![c.files.url("/inter-delta.crl")],
-        ..CrlBuilder::default()
-    };
+    let base = base_with_delta(&c, 10);
     c.publish("/inter.crl", &base);
     let stale_delta = CrlBuilder {
         number: 10,
@@ -156,12 +157,8 @@ async fn delta_crl_number_must_exceed_the_base() {
 async fn hold_then_release() {
     let c = CrlChain::new().await;
     let held_at = SystemTime::now() - Duration::from_secs(7200);
-    let base = CrlBuilder {
-        number: 20,
-        freshest_urls: vec![c.files.url("/inter-delta.crl")],
-        ..CrlBuilder::default()
-    }
-    .revoke(Entry::new(&c.leaf.serial, Some(Reason::CertificateHold)).at(held_at));
+    let base = base_with_delta(&c, 20)
+        .revoke(Entry::new(&c.leaf.serial, Some(Reason::CertificateHold)).at(held_at));
     c.publish("/inter.crl", &base);
     let empty_delta = CrlBuilder {
         number: 21,

@@ -12,8 +12,16 @@ use akv_test_responders::sign::{Key, KeySpec};
 use common::*;
 use const_oid::db::rfc5912;
 use notation_akv_revocation::{
-    CertIdHash, CertStatus, Problem, RevocationConfig, RevocationReason, Source, Verdict,
+    CertIdHash, CertStatus, ChainResult, Problem, RevocationConfig, RevocationReason, Source,
+    Verdict,
 };
+
+/// Checks a fresh [`OcspChain`] whose responder answers every request with `behaviour`.
+async fn check_answering(behaviour: Behaviour) -> ChainResult {
+    let c = OcspChain::new().await;
+    c.responder.set_behaviour(behaviour);
+    c.check().await
+}
 
 #[tokio::test]
 async fn good_chain_names_each_certificate_and_the_responder() {
@@ -148,12 +156,11 @@ async fn unknown_status_falls_back_to_the_crl() {
 
 #[tokio::test]
 async fn stale_response_is_unknown() {
-    let c = OcspChain::new().await;
-    c.responder.set_behaviour(Behaviour {
+    let result = check_answering(Behaviour {
         stale: true,
         ..Behaviour::default()
-    });
-    let result = c.check().await;
+    })
+    .await;
     assert_eq!(result.verdict, Verdict::Unknown);
     assert!(matches!(
         problems(&result, 0)[0].1,
@@ -201,12 +208,11 @@ async fn response_without_next_update_uses_the_max_age() {
 
 #[tokio::test]
 async fn unsigned_response_is_refused() {
-    let c = OcspChain::new().await;
-    c.responder.set_behaviour(Behaviour {
+    let result = check_answering(Behaviour {
         corrupt_signature: true,
         ..Behaviour::default()
-    });
-    let result = c.check().await;
+    })
+    .await;
     assert_eq!(result.verdict, Verdict::Unknown);
     assert!(
         matches!(problems(&result, 0)[0].1, Problem::OcspSignature(_)),
@@ -235,12 +241,11 @@ async fn garbage_response_is_malformed() {
 
 #[tokio::test]
 async fn responder_error_status_is_reported() {
-    let c = OcspChain::new().await;
-    c.responder.set_behaviour(Behaviour {
+    let result = check_answering(Behaviour {
         error_status: Some(x509_ocsp::OcspResponseStatus::TryLater),
         ..Behaviour::default()
-    });
-    let result = c.check().await;
+    })
+    .await;
     assert_eq!(
         problems(&result, 0)[0].1,
         Problem::ResponderStatus("tryLater".into())
@@ -249,12 +254,11 @@ async fn responder_error_status_is_reported() {
 
 #[tokio::test]
 async fn response_signed_with_a_wrong_key_is_refused() {
-    let c = OcspChain::new().await;
-    c.responder.set_behaviour(Behaviour {
+    let result = check_answering(Behaviour {
         signer: Signer::WrongKey(Arc::new(Key::generate(KeySpec::Ec256).unwrap())),
         ..Behaviour::default()
-    });
-    let result = c.check().await;
+    })
+    .await;
     assert_eq!(result.verdict, Verdict::Unknown);
     assert!(matches!(
         problems(&result, 0)[0].1,

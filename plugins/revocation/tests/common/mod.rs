@@ -69,11 +69,7 @@ impl OcspChain {
     }
 
     pub fn chain(&self) -> Vec<Vec<u8>> {
-        vec![
-            self.leaf.der.clone(),
-            self.inter.der().to_vec(),
-            self.root.der().to_vec(),
-        ]
+        der_chain(&self.leaf, &self.inter, &self.root)
     }
 
     /// Checks [`OcspChain::chain`] now with [`config`].
@@ -120,11 +116,7 @@ impl CrlChain {
     }
 
     pub fn chain(&self) -> Vec<Vec<u8>> {
-        vec![
-            self.leaf.der.clone(),
-            self.inter.der().to_vec(),
-            self.root.der().to_vec(),
-        ]
+        der_chain(&self.leaf, &self.inter, &self.root)
     }
 
     /// Checks [`CrlChain::chain`] now with [`config`].
@@ -136,6 +128,11 @@ impl CrlChain {
     pub fn publish(&self, path: &str, crl: &CrlBuilder) {
         self.files.files.put(path, crl.sign(&self.inter).unwrap());
     }
+}
+
+/// leaf → intermediate → root as DER, the order the checker takes them.
+fn der_chain(leaf: &Issued, inter: &TestCa, root: &TestCa) -> Vec<Vec<u8>> {
+    vec![leaf.der.clone(), inter.der().to_vec(), root.der().to_vec()]
 }
 
 pub async fn check(checker: &RevocationChecker, chain: &[Vec<u8>]) -> ChainResult {
