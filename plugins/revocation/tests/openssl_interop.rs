@@ -31,6 +31,22 @@ fn pem_to_der(pem: &[u8]) -> Vec<u8> {
     der
 }
 
+/// `openssl ecparam` writes a new P-256 private key to `out` in `dir`.
+fn generate_p256_key(dir: &Path, out: &str) {
+    openssl(
+        dir,
+        &[
+            "ecparam",
+            "-name",
+            "prime256v1",
+            "-genkey",
+            "-noout",
+            "-out",
+            out,
+        ],
+    );
+}
+
 struct OpensslCa {
     dir: tempfile::TempDir,
 }
@@ -39,18 +55,7 @@ impl OpensslCa {
     fn new(crl_url: &str, ocsp_url: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        openssl(
-            d,
-            &[
-                "ecparam",
-                "-name",
-                "prime256v1",
-                "-genkey",
-                "-noout",
-                "-out",
-                "ca.key",
-            ],
-        );
+        generate_p256_key(d, "ca.key");
         openssl(
             d,
             &[
@@ -91,18 +96,7 @@ impl OpensslCa {
         std::fs::write(d.join("index.txt"), "").unwrap();
         std::fs::write(d.join("crlnumber"), "1000\n").unwrap();
         for (name, serial) in [("good", "0x1001"), ("revoked", "0x1002")] {
-            openssl(
-                d,
-                &[
-                    "ecparam",
-                    "-name",
-                    "prime256v1",
-                    "-genkey",
-                    "-noout",
-                    "-out",
-                    &format!("{name}.key"),
-                ],
-            );
+            generate_p256_key(d, &format!("{name}.key"));
             openssl(
                 d,
                 &[
