@@ -1,6 +1,6 @@
 //! The generated PKI as openssl sees it: chains verify, key sizes and extensions are right, PFX opens.
 
-use akv_test_pki::{BundleOrder, ChainBuilder, Eku, KeySpec, LeafKeyUsage, Validity};
+use akv_test_pki::{BundleOrder, Chain, ChainBuilder, Eku, KeySpec, LeafKeyUsage, Validity};
 use std::path::Path;
 use std::process::{Command, Output};
 
@@ -27,6 +27,24 @@ fn x509_text(pem: &str, dir: &Path) -> String {
     text(&out)
 }
 
+/// `openssl verify` of a root → intermediate → leaf chain, written into `dir`.
+fn openssl_verify(chain: &Chain, dir: &Path) -> Output {
+    std::fs::write(dir.join("root.pem"), chain.root().unwrap().pem()).unwrap();
+    std::fs::write(dir.join("inter.pem"), chain.intermediate().unwrap().pem()).unwrap();
+    std::fs::write(dir.join("leaf.pem"), chain.leaf().pem()).unwrap();
+    let args = [
+        "verify",
+        "-purpose",
+        "any",
+        "-CAfile",
+        "root.pem",
+        "-untrusted",
+        "inter.pem",
+        "leaf.pem",
+    ];
+    openssl(&args, dir)
+}
+
 fn key_size_line(spec: KeySpec) -> String {
     format!("Public-Key: ({} bit)", spec.bits())
 }
@@ -43,22 +61,7 @@ fn every_compliant_chain_verifies_with_openssl() {
             .build()
             .unwrap();
         assert!(chain.is_notary_compliant());
-        std::fs::write(d.join("root.pem"), chain.root().unwrap().pem()).unwrap();
-        std::fs::write(d.join("inter.pem"), chain.intermediate().unwrap().pem()).unwrap();
-        std::fs::write(d.join("leaf.pem"), chain.leaf().pem()).unwrap();
-        let out = openssl(
-            &[
-                "verify",
-                "-purpose",
-                "any",
-                "-CAfile",
-                "root.pem",
-                "-untrusted",
-                "inter.pem",
-                "leaf.pem",
-            ],
-            d,
-        );
+        let out = openssl_verify(&chain, d);
         assert!(out.status.success(), "{spec}: {}", text(&out));
 
         for cert in chain.certs() {
@@ -136,22 +139,7 @@ fn expired_leaf_fails_openssl_verify() {
         .build()
         .unwrap();
     assert!(chain.leaf().not_after() < time::OffsetDateTime::now_utc());
-    std::fs::write(d.join("root.pem"), chain.root().unwrap().pem()).unwrap();
-    std::fs::write(d.join("inter.pem"), chain.intermediate().unwrap().pem()).unwrap();
-    std::fs::write(d.join("leaf.pem"), chain.leaf().pem()).unwrap();
-    let out = openssl(
-        &[
-            "verify",
-            "-purpose",
-            "any",
-            "-CAfile",
-            "root.pem",
-            "-untrusted",
-            "inter.pem",
-            "leaf.pem",
-        ],
-        d,
-    );
+    let out = openssl_verify(&chain, d);
     assert!(!out.status.success());
     assert!(
         text(&out).contains("certificate has expired"),
