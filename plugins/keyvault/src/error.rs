@@ -139,6 +139,28 @@ impl VaultError {
         }
     }
 
+    /// What was asked of the vault (`None` for a credential failure).
+    pub fn operation(&self) -> Option<Operation> {
+        match self {
+            VaultError::Http { target, .. }
+            | VaultError::Throttled { target, .. }
+            | VaultError::Timeout { target, .. }
+            | VaultError::Transport { target, .. }
+            | VaultError::Response { target, .. } => Some(target.operation),
+            VaultError::Credential { .. } => None,
+        }
+    }
+
+    /// The vault's error code (`CertificateNotFound`, `ForbiddenByRbac`, …), when it sent one.
+    pub fn azure_code(&self) -> Option<&str> {
+        match self {
+            VaultError::Http { detail, .. }
+            | VaultError::Throttled { detail, .. }
+            | VaultError::Response { detail, .. } => detail.azure_code.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The protocol error notation prints.
     pub fn to_plugin_error(&self) -> PluginError {
         let (code, message, detail) = match self {

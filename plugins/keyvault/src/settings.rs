@@ -75,8 +75,9 @@ impl std::fmt::Debug for ConfigReader<'_> {
     }
 }
 
-/// Where a value came from, for error messages.
-fn origin(key: &str, from_env: bool) -> String {
+/// Where a value came from, for error messages: `plugin config key "k"` or
+/// `environment variable NOTATION_AKV_K`.
+pub fn origin(key: &str, from_env: bool) -> String {
     if from_env {
         format!("environment variable {}", env_name(key))
     } else {

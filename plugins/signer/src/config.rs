@@ -3,7 +3,7 @@
 //! | key | env | meaning |
 //! |---|---|---|
 //! | `self_signed` | `NOTATION_AKV_SELF_SIGNED` | `true`: the vault certificate is its own root; the chain is the leaf alone (needs certificates/get, not secrets/get) |
-//! | `ca_certs` | `NOTATION_AKV_CA_CERTS` | PEM/DER bundle with the issuers (any order); for a `/keys/` id also the leaf |
+//! | `ca_certs` | `NOTATION_AKV_CA_CERTS` | PEM/DER bundle with the issuers (any order); for a key without a vault certificate (and Managed HSM) also the leaf |
 //! | `verification_plugin` | `NOTATION_AKV_VERIFICATION_PLUGIN` | envelope mode: sign through `generate-envelope` and name this verification plugin (normally `akv-verifier`) in the envelope |
 //! | `verification_plugin_min_version` | `NOTATION_AKV_VERIFICATION_PLUGIN_MIN_VERSION` | the lowest version of that plugin that may verify (SemVer) |
 //! | `timestamp_url` | `NOTATION_AKV_TIMESTAMP_URL` | envelope mode: the RFC 3161 TSA (http or https) that timestamps each signature |
@@ -14,7 +14,7 @@
 //! PKCS#12), as in azure-kv. An unknown key or a bad value is a `VALIDATION_ERROR` that names the
 //! valid keys.
 
-use notation_akv_keyvault::settings::{ConfigReader, KEYS, SettingsError, VaultSettings};
+use notation_akv_keyvault::settings::{ConfigReader, KEYS, SettingsError, VaultSettings, origin};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -26,7 +26,7 @@ pub const SIGNER_KEYS: &[(&str, &str)] = &[
     ),
     (
         "ca_certs",
-        "path of a PEM or DER bundle with the issuing CAs, any order (for a /keys/ id: with the leaf certificate too)",
+        "path of a PEM or DER bundle with the issuing CAs, any order (for a key without a vault certificate, or on a Managed HSM: with the key's certificate too)",
     ),
     (
         "verification_plugin",
@@ -99,9 +99,7 @@ impl SignerConfig {
     ) -> Result<SignerConfig, SettingsError> {
         let reader = ConfigReader::new(config, env);
         reader.reject_unknown(&valid_keys())?;
-        let self_signed = reader.bool("self_signed", false)?;
-        let ca_certs = reader.string("ca_certs")?;
-        let chain = match (self_signed, ca_certs) {
+        let chain = match read_azure_kv_chain_keys(&reader)? {
             (true, Some(_)) => {
                 return Err(SettingsError(
                     "self_signed=true and ca_certs are both set; a self-signed certificate has no CA \
@@ -121,6 +119,33 @@ impl SignerConfig {
             verification_plugin,
         })
     }
+}
+
+/// `self_signed` and `ca_certs` as azure-kv reads them: `true` in any case is true, `false` or
+/// empty is false; an empty `ca_certs` is unset. A value azure-kv would silently have read as
+/// false (`yes`, `1`) is refused instead, with what azure-kv would have done.
+fn read_azure_kv_chain_keys(
+    reader: &ConfigReader<'_>,
+) -> Result<(bool, Option<String>), SettingsError> {
+    let self_signed = match reader.raw("self_signed") {
+        None => false,
+        Some((v, from_env)) => match v.to_ascii_lowercase().as_str() {
+            "true" => true,
+            "false" | "" => false,
+            _ => {
+                return Err(SettingsError(format!(
+                    "{} is {v:?}; use true or false (azure-kv would have read {v:?} as false and taken \
+                     the chain from the certificate's secret)",
+                    origin("self_signed", from_env)
+                )));
+            }
+        },
+    };
+    let ca_certs = reader
+        .raw("ca_certs")
+        .map(|(v, _)| v)
+        .filter(|v| !v.trim().is_empty());
+    Ok((self_signed, ca_certs))
 }
 
 /// Whether `verification_plugin` is set: decides the capability `get-plugin-metadata` advertises.
@@ -222,7 +247,7 @@ fn is_semver(text: &str) -> bool {
 /// The configuration reference printed by `notation-akv --help`.
 pub fn help_text() -> String {
     let mut text = String::from(
-        "Usage with notation:\n  notation sign <ref> --plugin akv --id https://<vault>.vault.azure.net/certificates/<name>[/<version>] \\\n      [--plugin-config key=value]...\n\nPlugin config keys (environment variable NOTATION_AKV_<KEY> works too; the plugin config wins):\n",
+        "Usage with notation:\n  notation sign <ref> --plugin akv --id https://<vault>.vault.azure.net/certificates/<name>[/<version>] \\\n      [--plugin-config key=value]...\n  (a /keys/<name>[/<version>] id, e.g. `az keyvault certificate show --query kid`, signs with the\n  certificate of the same name and version)\n\nPlugin config keys (environment variable NOTATION_AKV_<KEY> works too; the plugin config wins):\n",
     );
     for (key, description) in SIGNER_KEYS.iter().chain(KEYS.iter()) {
         // Long keys get their description on the next line, keeping the column.
@@ -240,9 +265,10 @@ pub fn help_text() -> String {
         "  azurepipelines  AZURESUBSCRIPTION_{TENANT_ID,CLIENT_ID,SERVICE_CONNECTION_ID}, SYSTEM_ACCESSTOKEN\n",
         "  managedid       managed identity (client_id picks a user-assigned one)\n",
         "  azurecli        az account get-access-token\n",
-        "\nPermissions: keys/sign, plus secrets/get (default chain source) or certificates/get\n",
-        "(self_signed, ca_certs); a /keys/ id needs keys/get instead. RBAC roles: Key Vault Crypto User,\n",
-        "plus Key Vault Secrets User or Key Vault Certificate User.\n",
+        "\nPermissions (/certificates/ and /keys/ ids alike): keys/sign, plus secrets/get (default chain\n",
+        "source) or certificates/get (self_signed, ca_certs). RBAC roles: Key Vault Crypto User, plus Key\n",
+        "Vault Secrets User or Key Vault Certificate User. A key without a vault certificate, and a\n",
+        "Managed HSM key, needs ca_certs with its certificate and keys/get (Key Vault Crypto User).\n",
     ));
     text
 }

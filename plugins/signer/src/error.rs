@@ -22,6 +22,10 @@ pub enum SignError {
     /// certificate not for this key). Always says what to fix.
     #[error("{0}")]
     Certificate(String),
+    /// A `/keys/` id whose certificate of the same name does not exist (the vault answered 404),
+    /// with no `ca_certs` to take the chain from.
+    #[error("{0}")]
+    NoCertificate(String),
     /// The vault's signature does not verify with the leaf certificate.
     #[error("{0}")]
     Verification(String),
@@ -49,7 +53,8 @@ impl From<SignError> for PluginError {
             SignError::Config(_)
             | SignError::Id(_)
             | SignError::Request(_)
-            | SignError::Certificate(_) => PluginError::validation(error.to_string()),
+            | SignError::Certificate(_)
+            | SignError::NoCertificate(_) => PluginError::validation(error.to_string()),
             SignError::Verification(_) | SignError::Timestamp(_) | SignError::Internal(_) => {
                 PluginError::new(ErrorCode::Generic, error.to_string())
             }

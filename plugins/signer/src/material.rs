@@ -6,10 +6,15 @@
 //!
 //! | id | chain source | vault calls (cold) | chain |
 //! |---|---|---|---|
-//! | certificates | secret (default) | secrets/get (certificates/get only if the secret has no `kid`) | the secret's PEM or PKCS#12 |
-//! | certificates | `ca_certs` | certificates/get | vault leaf + bundle |
-//! | certificates | `self_signed` | certificates/get | vault leaf |
-//! | keys | `ca_certs` (required) | keys/get | bundle, whose leaf must hold the vault key |
+//! | certificates or keys | secret (default) | secrets/get (certificates/get only if the secret has no `kid`) | the secret's PEM or PKCS#12 |
+//! | certificates or keys | `ca_certs` | certificates/get | vault leaf + bundle of issuers |
+//! | certificates or keys | `self_signed` | certificates/get | vault leaf |
+//! | keys without a certificate (404 above), Managed HSM keys | `ca_certs` (required) | keys/get | bundle, whose leaf must hold the vault key |
+//!
+//! A `/keys/{name}[/{version}]` id means the certificate of the same name and version, as it
+//! does to azure-kv: AKV names a certificate's key and secret after it. Only a 404 from that
+//! certificate route (a key created on its own) or a Managed HSM (keys only) sends a key id to
+//! the key route.
 //!
 //! The key version is pinned: from the certificate's (or secret's) `kid`, so key and certificate
 //! always match, or from the key's own `kid`. Whatever the source (cache included), the chain is
@@ -21,7 +26,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use notation_akv_keyvault::cache::{Cache, CacheKey};
 use notation_akv_keyvault::id::{ObjectId, ObjectKind, parts_of};
-use notation_akv_keyvault::{PublicKey, RequestLog, SecretInfo, VaultClient};
+use notation_akv_keyvault::{PublicKey, RequestLog, SecretInfo, VaultClient, VaultError};
 use notation_akv_protocol::KeySpec;
 use notation_akv_x509::{Certificate, Jwk, build_chain, key_spec, matches_jwk, parse_bundle};
 use serde::{Deserialize, Serialize};
@@ -118,7 +123,11 @@ impl Resolver<'_> {
     pub fn read_bundle(&self) -> Result<Option<Vec<u8>>, SignError> {
         match self.source {
             ChainSource::CaCerts(path) => Ok(Some(std::fs::read(path).map_err(|e| {
-                SignError::Certificate(format!("cannot read ca_certs {}: {e}", path.display()))
+                SignError::Certificate(format!(
+                    "cannot read ca_certs {}: {e}; give the path of a PEM or DER bundle with the issuing CAs \
+                     (a relative path is relative to the directory notation runs in)",
+                    path.display()
+                ))
             })?)),
             _ => Ok(None),
         }
@@ -126,88 +135,151 @@ impl Resolver<'_> {
 
     /// The material straight from the vault, neither cached nor checked against the Notary
     /// rules (`notation-akv doctor` reports those itself).
+    ///
+    /// A `/keys/` id on a Key Vault resolves exactly like the `/certificates/` id of the same
+    /// name and version (AKV gives a certificate's key and secret its name and version, which is
+    /// how azure-kv reads both forms). Only when that certificate does not exist (a bare key) or
+    /// the vault is a Managed HSM does the key route apply: leaf and issuers from `ca_certs`.
     pub async fn fetch(&self, bundle: Option<&[u8]>) -> Result<Material, SignError> {
         let id = self.id;
-        match (id.kind(), self.source) {
-            (ObjectKind::Key, ChainSource::CaCerts(path)) => {
-                let bundle = parse_bundle(bundle.unwrap_or_default()).map_err(|e| {
+        if id.kind() == ObjectKind::Key && id.is_managed_hsm() {
+            return self.bare_key(bundle, None).await;
+        }
+        match self.certificate_material(bundle).await {
+            Err(SignError::Vault(e)) if id.kind() == ObjectKind::Key && e.status() == Some(404) => {
+                match self.source {
+                    ChainSource::CaCerts(_) => self.bare_key(bundle, Some(&e)).await,
+                    _ => Err(SignError::NoCertificate(format!(
+                        "{}. If {:?} is a key without a certificate, give its certificate chain (the key's \
+                         certificate and its CAs, any order) with ca_certs=<bundle.pem>; otherwise check the \
+                         name and version in --id",
+                        no_certificate(id, &e),
+                        id.name()
+                    ))),
+                }
+            }
+            other => other,
+        }
+    }
+
+    /// The certificate of the id's name and version, with the chain from the configured source.
+    async fn certificate_material(&self, bundle: Option<&[u8]>) -> Result<Material, SignError> {
+        let id = self.id;
+        if let ChainSource::Secret = self.source {
+            let secret = self.vault.get_secret(id.name(), id.version()).await?;
+            let certificates = self.secret_certificates(&secret)?;
+            let (chain, kid) = match &secret.kid {
+                Some(kid) => (
+                    build_chain(certificates, None).map_err(|e| self.secret_chain_error(e))?,
+                    kid.clone(),
+                ),
+                None => {
+                    // A secret that is not AKV-managed names no key: ask the certificate.
+                    let (leaf, kid) = self.vault_leaf().await?;
+                    (
+                        build_chain(certificates, Some(&leaf))
+                            .map_err(|e| self.secret_chain_error(e))?,
+                        kid,
+                    )
+                }
+            };
+            return material(&chain, &kid, id);
+        }
+        let (leaf, kid) = self.vault_leaf().await?;
+        let chain = match self.source {
+            ChainSource::CaCerts(path) => {
+                let bundle = self.bundle_certificates(path, bundle)?;
+                build_chain(bundle, Some(&leaf)).map_err(|e| {
                     SignError::Certificate(format!("ca_certs {}: {e}", path.display()))
-                })?;
-                let chain = build_chain(bundle.certificates, None)
-                    .map_err(|e| SignError::Certificate(format!("ca_certs {}: {e}", path.display())))?;
-                let key = self.vault.get_key(id.name(), id.version()).await?;
-                let leaf = chain
-                    .first()
-                    .ok_or_else(|| SignError::Certificate("ca_certs holds no certificate".into()))?;
-                if !matches_jwk(leaf.public_key(), &jwk(&key.key)).map_err(|e| {
-                    SignError::Certificate(format!("leaf certificate {}: {e}", leaf.reference()))
-                })? {
+                })?
+            }
+            _ => {
+                // self_signed (the secret source was handled above).
+                if !leaf.is_self_issued() {
                     return Err(SignError::Certificate(format!(
-                        "the leaf certificate {} in ca_certs does not hold the public key of vault key {}; \
-                         put the certificate issued for that key first in the bundle (or use the key's certificate id)",
+                        "self_signed=true, but certificate {} was issued by \"{}\": remove self_signed and \
+                         give the issuers with ca_certs=<bundle.pem> (or let the plugin read the chain from the secret)",
                         leaf.reference(),
-                        key.kid
+                        leaf.issuer()
                     )));
                 }
-                material(&chain, &key.kid, id)
+                vec![leaf]
             }
-            (ObjectKind::Key, _) => Err(SignError::Certificate(
-                "a /keys/ id has no certificate in the vault: give the certificate chain (leaf and CAs, any order) \
-                 with ca_certs=<bundle.pem>, or use the /certificates/ id of a vault certificate"
+        };
+        material(&chain, &kid, id)
+    }
+
+    /// The vault certificate (`cer`) and the key id (`kid`) it names.
+    async fn vault_leaf(&self) -> Result<(Certificate, String), SignError> {
+        let id = self.id;
+        let cert = self.vault.get_certificate(id.name(), id.version()).await?;
+        let leaf = leaf_of(&cert.der)?;
+        let kid = cert.kid.ok_or_else(|| {
+            SignError::Certificate(format!("certificate {} has no kid", id.name()))
+        })?;
+        Ok((leaf, kid))
+    }
+
+    /// A key with no certificate in the vault (every Managed HSM key): the leaf and its issuers
+    /// come from `ca_certs`, and the leaf must hold the vault key. `missing` is the 404 that
+    /// showed there is no certificate of that name.
+    async fn bare_key(
+        &self,
+        bundle: Option<&[u8]>,
+        missing: Option<&VaultError>,
+    ) -> Result<Material, SignError> {
+        let id = self.id;
+        let ChainSource::CaCerts(path) = self.source else {
+            return Err(SignError::Certificate(
+                "a Managed HSM holds keys only, so it has no certificate chain: give the key's certificate \
+                 and its CAs (any order) with ca_certs=<bundle.pem>"
                     .into(),
-            )),
-            (ObjectKind::Certificate, ChainSource::Secret) => {
-                let secret = self.vault.get_secret(id.name(), id.version()).await?;
-                let certificates = self.secret_certificates(&secret)?;
-                let (chain, kid) = match &secret.kid {
-                    Some(kid) => (
-                        build_chain(certificates, None).map_err(|e| self.secret_chain_error(e))?,
-                        kid.clone(),
-                    ),
-                    None => {
-                        // A secret that is not AKV-managed names no key: ask the certificate.
-                        let cert = self.vault.get_certificate(id.name(), id.version()).await?;
-                        let leaf = leaf_of(&cert.der)?;
-                        let kid = cert.kid.ok_or_else(|| {
-                            SignError::Certificate(format!("certificate {} has no kid", id.name()))
-                        })?;
-                        (
-                            build_chain(certificates, Some(&leaf))
-                                .map_err(|e| self.secret_chain_error(e))?,
-                            kid,
-                        )
-                    }
-                };
-                material(&chain, &kid, id)
-            }
-            (ObjectKind::Certificate, source) => {
-                let cert = self.vault.get_certificate(id.name(), id.version()).await?;
-                let leaf = leaf_of(&cert.der)?;
-                let kid = cert.kid.clone().ok_or_else(|| {
-                    SignError::Certificate(format!("certificate {} has no kid", id.name()))
-                })?;
-                let chain = if let ChainSource::CaCerts(path) = source {
-                    let bundle = parse_bundle(bundle.unwrap_or_default()).map_err(|e| {
-                        SignError::Certificate(format!("ca_certs {}: {e}", path.display()))
-                    })?;
-                    build_chain(bundle.certificates, Some(&leaf)).map_err(|e| {
-                        SignError::Certificate(format!("ca_certs {}: {e}", path.display()))
-                    })?
-                } else {
-                    // self_signed (the secret source was handled above).
-                    if !leaf.is_self_issued() {
-                        return Err(SignError::Certificate(format!(
-                            "self_signed=true, but certificate {} was issued by \"{}\": remove self_signed and \
-                             give the issuers with ca_certs=<bundle.pem> (or let the plugin read the chain from the secret)",
-                            leaf.reference(),
-                            leaf.issuer()
-                        )));
-                    }
-                    vec![leaf]
-                };
-                material(&chain, &kid, id)
-            }
+            ));
+        };
+        let context = missing
+            .map(|e| {
+                format!(
+                    "{}, so {:?} is taken as a key without a certificate; ",
+                    no_certificate(id, e),
+                    id.name()
+                )
+            })
+            .unwrap_or_default();
+        let bundle = self.bundle_certificates(path, bundle)?;
+        let chain = build_chain(bundle, None).map_err(|e| {
+            SignError::Certificate(format!("{context}ca_certs {}: {e}", path.display()))
+        })?;
+        let key = self.vault.get_key(id.name(), id.version()).await?;
+        let leaf = chain
+            .first()
+            .ok_or_else(|| SignError::Certificate("ca_certs holds no certificate".into()))?;
+        if !matches_jwk(leaf.public_key(), &jwk(&key.key)).map_err(|e| {
+            SignError::Certificate(format!("leaf certificate {}: {e}", leaf.reference()))
+        })? {
+            return Err(SignError::Certificate(format!(
+                "{context}the leaf certificate {} in ca_certs does not hold the public key of vault key {}; \
+                 put the certificate issued for that key in the bundle, with its CAs",
+                leaf.reference(),
+                key.kid
+            )));
         }
+        material(&chain, &key.kid, id)
+    }
+
+    /// The certificates of the `ca_certs` bundle read by [`Self::read_bundle`].
+    fn bundle_certificates(
+        &self,
+        path: &std::path::Path,
+        bundle: Option<&[u8]>,
+    ) -> Result<Vec<Certificate>, SignError> {
+        parse_bundle(bundle.unwrap_or_default())
+            .map(|b| b.certificates)
+            .map_err(|e| {
+                SignError::Certificate(format!(
+                    "ca_certs {}: {e}; it must hold the issuing CAs as PEM or DER certificates",
+                    path.display()
+                ))
+            })
     }
 
     /// Certificates from a secret value; a private key in it is discarded, never kept or logged.
@@ -252,6 +324,23 @@ impl Resolver<'_> {
             self.id.name()
         ))
     }
+}
+
+/// "the vault has no certificate named …": what the 404 of the certificate route said.
+fn no_certificate(id: &ObjectId, e: &VaultError) -> String {
+    let code = e.azure_code().map(|c| format!(" {c}")).unwrap_or_default();
+    let lookup = e.operation().map_or("the lookup", |o| o.permission());
+    let version = id
+        .version()
+        .map(|v| format!(" version {v}"))
+        .unwrap_or_default();
+    format!(
+        "vault {} has no certificate named {:?}{version} for key id {} ({lookup} answered HTTP 404{code}); \
+         a /keys/ id signs with the certificate of the same name and version, as azure-kv does",
+        id.vault(),
+        id.name(),
+        id.as_str(),
+    )
 }
 
 fn leaf_of(der: &[u8]) -> Result<Certificate, SignError> {

@@ -191,7 +191,7 @@ fn doctor_json_is_a_machine_readable_report() {
 }
 
 #[test]
-fn doctor_checks_a_key_id_with_its_ca_certs_bundle() {
+fn doctor_checks_key_ids_as_the_certificate_of_the_same_name() {
     let admin = Admin::new();
     let fixture = shared_with_fixtures()
         .fixtures
@@ -204,21 +204,33 @@ fn doctor_checks_a_key_id_with_its_ca_certs_bundle() {
     assert_eq!(run.code, 0, "{}", run.stdout);
     for expected in [
         "key \"ca-rsa-2048\"",
+        "a /keys/ id signs with the vault certificate of the same name and version",
         "chain source: ca_certs",
-        "✓ keys/get (Key Vault Crypto User)",
+        "✓ certificates/get (Key Vault Certificate User)",
         "3 certificate(s), leaf first; the leaf's key spec is RSA-2048",
     ] {
         assert!(run.stdout.contains(expected), "{expected}:\n{}", run.stdout);
     }
-    // Without the bundle: the chain step says to give ca_certs; the vault is not asked.
+    // Without the bundle the chain comes from the certificate's secret, as azure-kv reads it.
     let (code, report) = admin.doctor_json(&key_id);
+    assert_eq!(code, 0, "{report:#}");
+    assert!(step(&report, 4).1.contains("secrets/get"), "{report:#}");
+
+    // A key without a certificate: the chain step names the 404 and asks for ca_certs.
+    let key = shared_with_fixtures()
+        .vault
+        .import_key("doctor-bare-key", fixture.chain.leaf().key().clone());
+    let (code, report) = admin.doctor_json(&key.kid);
     assert_eq!(code, 1);
     assert_eq!(failed_steps(&report), vec![5], "{report:#}");
+    assert!(
+        step(&report, 4).1.contains("not found (HTTP 404)"),
+        "{report:#}"
+    );
     assert!(
         step(&report, 5).1.contains("ca_certs=<bundle.pem>"),
         "{report:#}"
     );
-    assert_eq!(step(&report, 3).0, "skip");
 }
 
 #[test]

@@ -5,12 +5,11 @@
 use akv_test_pki::{BundleOrder, KeySpec};
 use akv_test_vault::fixtures::names;
 use akv_test_vault::{
-    CertificateOptions, CredentialKind, Fault, FaultAction, RouteKind, TestVault, run_plugin,
+    CertificateOptions, CredentialKind, Fault, FaultAction, RouteKind, TestVault,
     shared_with_fixtures,
 };
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use notation_akv_protocol::SigningAlgorithm;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -19,126 +18,7 @@ mod common;
 mod pfx;
 
 use common::private_copy;
-
-/// One isolated plugin environment (own HOME, cache and log).
-struct Plugin {
-    home: tempfile::TempDir,
-    env: Vec<(String, String)>,
-}
-
-struct Outcome {
-    code: i32,
-    stdout: Value,
-    stderr: Value,
-}
-
-impl Plugin {
-    fn new() -> Plugin {
-        let home = tempfile::tempdir().unwrap();
-        let mut env = common::vault_env(home.path());
-        env.push((
-            "NOTATION_AKV_LOG_FILE".into(),
-            home.path().join("akv.log").display().to_string(),
-        ));
-        Plugin { home, env }
-    }
-
-    fn set(mut self, key: &str, value: &str) -> Plugin {
-        common::set_var(&mut self.env, key, value);
-        self
-    }
-
-    fn cache_dir(&self) -> PathBuf {
-        self.home.path().join(".cache").join("notation-akv")
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(self.home.path().join("akv.log")).unwrap_or_default()
-    }
-
-    fn run(&self, command: &str, request: &Value) -> Outcome {
-        let out = run_plugin(
-            Path::new(env!("CARGO_BIN_EXE_notation-akv")),
-            command,
-            &self.env,
-            request.to_string().as_bytes(),
-            Duration::from_secs(60),
-        );
-        let parse = |b: &[u8]| {
-            if b.is_empty() {
-                Value::Null
-            } else {
-                serde_json::from_slice(b)
-                    .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(b)))
-            }
-        };
-        Outcome {
-            code: out.exit_code,
-            stdout: parse(&out.stdout),
-            stderr: parse(&out.stderr),
-        }
-    }
-
-    fn describe(&self, key_id: &str, config: Value) -> Outcome {
-        self.run(
-            "describe-key",
-            &json!({"contractVersion":"1.0","keyId":key_id,"pluginConfig":config}),
-        )
-    }
-
-    fn sign(&self, key_id: &str, spec: &str, hash: &str, payload: &[u8], config: Value) -> Outcome {
-        self.run(
-            "generate-signature",
-            &json!({"contractVersion":"1.0","keyId":key_id,"keySpec":spec,"hashAlgorithm":hash,
-                    "payload":STANDARD.encode(payload),"pluginConfig":config}),
-        )
-    }
-
-    fn envelope(
-        &self,
-        key_id: &str,
-        envelope_type: &str,
-        payload_type: &str,
-        payload: &[u8],
-        expiry_seconds: u64,
-        config: Value,
-    ) -> Outcome {
-        let mut request = json!({"contractVersion":"1.0","keyId":key_id,"payloadType":payload_type,
-            "signatureEnvelopeType":envelope_type,"payload":STANDARD.encode(payload),
-            "pluginConfig":config});
-        if expiry_seconds > 0 {
-            request["expiryDurationInSeconds"] = json!(expiry_seconds);
-        }
-        self.run("generate-envelope", &request)
-    }
-
-    /// describe-key then generate-signature, as notation does; returns the signature response.
-    fn describe_and_sign(&self, key_id: &str, config: Value) -> Result<Value, Value> {
-        let d = self.describe(key_id, config.clone());
-        if d.code != 0 {
-            return Err(d.stderr);
-        }
-        assert_eq!(d.stdout["keyId"], key_id, "keyId echoed byte for byte");
-        let spec = d.stdout["keySpec"].as_str().unwrap().to_string();
-        let hash = hash_of(&spec);
-        let s = self.sign(key_id, &spec, hash, PAYLOAD, config);
-        if s.code != 0 {
-            return Err(s.stderr);
-        }
-        assert_eq!(s.stdout["keyId"], key_id);
-        Ok(s.stdout)
-    }
-}
-
-const PAYLOAD: &[u8] = b"eyJhbGciOiJQUzI1NiJ9.eyJ0YXJnZXRBcnRpZmFjdCI6e319";
-
-fn hash_of(spec: &str) -> &'static str {
-    match spec {
-        "RSA-2048" | "EC-256" => "SHA-256",
-        "RSA-3072" | "EC-384" => "SHA-384",
-        _ => "SHA-512",
-    }
-}
+use common::protocol::{PAYLOAD, Plugin, assert_verifies, code, count, message, sign_paths};
 
 fn cert_id(name: &str) -> String {
     shared_with_fixtures().fixtures.get(name).version.id.clone()
@@ -146,33 +26,6 @@ fn cert_id(name: &str) -> String {
 
 fn versionless_cert_id(name: &str) -> String {
     format!("{}/certificates/{name}", shared_with_fixtures().vault.url())
-}
-
-/// Checks the response as notation will: chain parses, signature verifies with the leaf.
-fn assert_verifies(response: &Value, chain_len: usize) {
-    let chain: Vec<Vec<u8>> = response["certificateChain"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| STANDARD.decode(c.as_str().unwrap()).unwrap())
-        .collect();
-    assert_eq!(chain.len(), chain_len);
-    let leaf = notation_akv_x509::Certificate::from_der(&chain[0]).unwrap();
-    let algorithm: SigningAlgorithm =
-        serde_json::from_value(response["signingAlgorithm"].clone()).unwrap();
-    let signature = STANDARD
-        .decode(response["signature"].as_str().unwrap())
-        .unwrap();
-    notation_akv_x509::verify_plugin_signature(leaf.public_key(), algorithm, PAYLOAD, &signature)
-        .expect("signature verifies with the leaf");
-}
-
-fn code(err: &Value) -> &str {
-    err["errorCode"].as_str().unwrap_or_default()
-}
-
-fn message(err: &Value) -> &str {
-    err["errorMessage"].as_str().unwrap_or_default()
 }
 
 #[test]
@@ -252,37 +105,7 @@ fn chain_sources_secret_pem_pkcs12_ca_certs_self_signed_and_key_id() {
         "{err}"
     );
 
-    // A /keys/ id with the whole chain in ca_certs (the Managed HSM way).
-    let full = plugin.home.path().join("full.pem");
-    let ca = &s.fixtures.get(&names::ca_issued(KeySpec::Rsa2048));
-    std::fs::write(&full, ca.chain.pem_bundle(BundleOrder::RootFirst)).unwrap();
-    let key_id = ca.version.kid.clone();
-    let r = plugin
-        .describe_and_sign(&key_id, json!({"ca_certs": full.display().to_string()}))
-        .unwrap();
-    assert_verifies(&r, 3);
-    let err = plugin.describe_and_sign(&key_id, json!({})).unwrap_err();
-    assert!(
-        message(&err).contains("a /keys/ id has no certificate"),
-        "{err}"
-    );
-    // The bundle of another key: named as not holding the vault key.
-    let other = plugin.home.path().join("other.pem");
-    std::fs::write(
-        &other,
-        s.fixtures
-            .get(&names::ca_issued(KeySpec::Ec256))
-            .chain
-            .pem_bundle(BundleOrder::LeafFirst),
-    )
-    .unwrap();
-    let err = plugin
-        .describe_and_sign(&key_id, json!({"ca_certs": other.display().to_string()}))
-        .unwrap_err();
-    assert!(
-        message(&err).contains("does not hold the public key of vault key"),
-        "{err}"
-    );
+    // The /keys/ forms of these ids are covered by tests/key_ids.rs.
 }
 
 /// One row of the PKCS#12 interop matrix.
@@ -432,15 +255,6 @@ fn pkcs12_secrets_from_openssl_variants_give_the_leaf_to_root_chain() {
     }
 }
 
-fn count(path_part: &str, route: RouteKind, authenticated: bool) -> usize {
-    shared_with_fixtures()
-        .vault
-        .requests()
-        .iter()
-        .filter(|r| r.route == route && r.path.contains(path_part) && r.bearer == authenticated)
-        .count()
-}
-
 #[test]
 fn warm_sign_is_one_vault_request_and_cold_is_two() {
     let id = private_copy(&names::self_signed(KeySpec::Ec256), "count-warm");
@@ -520,13 +334,7 @@ fn versionless_id_follows_rotation() {
         "the new version is used"
     );
     assert_verifies(&r, 1);
-    let signs: Vec<String> = s
-        .vault
-        .requests()
-        .iter()
-        .filter(|r| r.route == RouteKind::Sign && r.bearer && r.path.contains("/rotating/"))
-        .map(|r| r.path.clone())
-        .collect();
+    let signs = sign_paths("rotating");
     assert_eq!(
         signs,
         vec![

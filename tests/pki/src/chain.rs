@@ -54,9 +54,10 @@ impl IssuedCert {
 }
 
 /// Order of certificates in a PEM bundle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum BundleOrder {
     /// leaf, intermediate, root (what AKV returns for certificates it generated).
+    #[default]
     LeafFirst,
     /// root, intermediate, leaf.
     RootFirst,

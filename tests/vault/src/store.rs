@@ -5,7 +5,7 @@
 
 use crate::crypto;
 use crate::reply::Reply;
-use akv_test_pki::{Chain, KeySpec, TestKey};
+use akv_test_pki::{BundleOrder, Chain, KeySpec, TestKey};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
@@ -38,6 +38,11 @@ pub struct CertificateOptions {
     pub include_private_key: bool,
     /// Serve only the leaf in the secret (a CA-issued certificate whose chain was never merged).
     pub leaf_only: bool,
+    /// Serve the leaf and intermediate without the root (a partial chain, completed by `ca_certs`).
+    pub without_root: bool,
+    /// Order of the certificates in the secret: AKV-generated secrets are leaf first; an
+    /// imported PEM or PKCS#12 keeps whatever order it was imported in.
+    pub secret_order: BundleOrder,
     /// Bind the certificate to this key instead of the leaf's own (a certificate whose key is
     /// not the signing key).
     pub signing_key: Option<TestKey>,
@@ -272,11 +277,17 @@ impl Store {
             Some(leaf.not_before().unix_timestamp()),
             Some(leaf.not_after().unix_timestamp()),
         );
-        let certs: Vec<Vec<u8>> = if options.leaf_only {
-            vec![leaf.der().to_vec()]
-        } else {
-            chain.der_chain()
-        };
+        let mut certs: Vec<Vec<u8>> = chain.der_chain();
+        if options.leaf_only {
+            certs.truncate(1);
+        } else if options.without_root && certs.len() > 1 {
+            certs.pop();
+        }
+        match options.secret_order {
+            BundleOrder::LeafFirst => {}
+            BundleOrder::RootFirst => certs.reverse(),
+            BundleOrder::Scrambled => certs.rotate_left(1),
+        }
         let key_for_secret = options.include_private_key.then(|| leaf.key().pkcs8_der());
         let value = match options.secret_format {
             SecretFormat::Pem => {

@@ -272,17 +272,27 @@ fn run(key_id: &str, config: &BTreeMap<String, String>, env: &Env, steps: &mut S
                     );
                 }
             } else {
-                // The vault answered; what it holds is unusable as a chain.
+                // The vault answered; what it holds is unusable as a chain (or, for a /keys/
+                // id, there is no certificate of that name).
                 credential_step(&session, None, steps);
-                steps.put(
-                    4,
-                    Status::Pass,
+                let details = if let SignError::NoCertificate(_) = e {
+                    reads
+                        .iter()
+                        .map(|o| {
+                            format!(
+                                "{} {}: not found (HTTP 404), so this is a key without a certificate",
+                                o.permission(),
+                                id.name()
+                            )
+                        })
+                        .collect()
+                } else {
                     reads
                         .iter()
                         .map(|o| format!("✓ {} ({})", o.permission(), o.rbac_role()))
-                        .collect(),
-                    Vec::new(),
-                );
+                        .collect()
+                };
+                steps.put(4, Status::Pass, details, Vec::new());
             }
             steps.put(
                 5,
@@ -377,7 +387,7 @@ fn describe_id(id: &ObjectId) -> Vec<String> {
         Cloud::UsGovernment => "Azure US Government",
         Cloud::Custom => "not an Azure Key Vault domain (custom endpoint)",
     };
-    vec![
+    let mut lines = vec![
         format!("{kind} {:?}, {version}", id.name()),
         format!("vault {} ({cloud})", id.vault()),
         if id.is_managed_hsm() {
@@ -385,7 +395,16 @@ fn describe_id(id: &ObjectId) -> Vec<String> {
         } else {
             "Key Vault (not Managed HSM)".to_string()
         },
-    ]
+    ];
+    if id.kind() == ObjectKind::Key && !id.is_managed_hsm() {
+        lines.push(format!(
+            "a /keys/ id signs with the vault certificate of the same name and version (as azure-kv does): \
+             certificates/{0} or its secret secrets/{0}; a key without a certificate needs its certificate \
+             and CAs in ca_certs",
+            id.name()
+        ));
+    }
+    lines
 }
 
 /// Each valid key with its effective value and where it came from.
@@ -446,10 +465,12 @@ fn describe_source(chain: &ChainSource) -> String {
 
 /// The vault reads describe-key makes for this id and chain source.
 fn reads_for(id: &ObjectId, chain: &ChainSource) -> Vec<Operation> {
-    match (id.kind(), chain) {
-        (ObjectKind::Key, _) => vec![Operation::GetKey],
-        (ObjectKind::Certificate, ChainSource::Secret) => vec![Operation::GetSecret],
-        (ObjectKind::Certificate, _) => vec![Operation::GetCertificate],
+    // A /keys/ id reads the certificate of the same name like a /certificates/ id; only Managed
+    // HSM keys (and keys without a certificate, found by a 404) read the key itself.
+    match chain {
+        _ if id.is_managed_hsm() => vec![Operation::GetKey],
+        ChainSource::Secret => vec![Operation::GetSecret],
+        _ => vec![Operation::GetCertificate],
     }
 }
 

@@ -1,5 +1,9 @@
-//! Shared by the signer's integration tests (`admin.rs`, `vault.rs`): the environment that points
-//! the built `notation-akv` at the shared test vault, and private fixture copies.
+//! Shared by the signer's integration tests (`admin.rs`, `vault.rs`, `key_ids.rs`): the
+//! environment that points the built `notation-akv` at the shared test vault, private fixture
+//! copies, and ([`protocol`]) the plugin driven through the protocol.
+#![allow(dead_code)] // each test binary uses a different part
+
+pub mod protocol;
 
 use akv_test_vault::{CertificateOptions, CredentialKind, shared_with_fixtures};
 use std::path::Path;
