@@ -117,6 +117,22 @@ impl NotationEnv {
         self.oras(args)?.ok()
     }
 
+    /// Runs a bash script (`set -euo pipefail`) in the same environment, with notation and oras
+    /// first on `PATH`: documented command lines run as a user types them.
+    pub fn shell(&self, script: &str) -> Result<Output> {
+        let mut command = self.command(Path::new("bash"), &["-euo", "pipefail", "-c", script]);
+        let inherited = std::env::var_os("PATH").unwrap_or_default();
+        let mut tools: Vec<PathBuf> = [&self.notation, &self.oras]
+            .iter()
+            .filter_map(|p| p.parent().map(Path::to_path_buf))
+            .collect();
+        tools.extend(std::env::split_paths(&inherited));
+        if let Ok(path) = std::env::join_paths(tools) {
+            command.env("PATH", path);
+        }
+        process::run(command, self.timeout)
+    }
+
     fn command<S: AsRef<OsStr>>(&self, program: &Path, args: &[S]) -> Command {
         let root = self.root();
         let mut command = Command::new(program);

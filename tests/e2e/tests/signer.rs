@@ -9,93 +9,10 @@
 use akv_test_pki::{BundleOrder, KeySpec};
 use akv_test_vault::fixtures::names;
 use akv_test_vault::{CertificateOptions, Fault, FaultAction, RouteKind, shared_with_fixtures};
-use notation_akv_e2e::{Artifact, NotationEnv, Registry, trust_policy};
 
 mod signer_support;
 
-use signer_support::STORE;
-
-/// A notation environment with `akv` installed, pointed at the test vault with a client secret,
-/// and the fixture roots in trust store `ca:akv`.
-struct World {
-    env: NotationEnv,
-    registry: Registry,
-}
-
-impl World {
-    fn new() -> World {
-        World {
-            env: signer_support::signer_env(),
-            registry: Registry::start().unwrap(),
-        }
-    }
-
-    /// Trusts the root of fixture `name` (the leaf itself for a self-signed one).
-    fn trust(&self, name: &str) {
-        signer_support::trust_fixture(&self.env, name);
-    }
-
-    fn push(&self, tag: &str) -> Artifact {
-        self.env
-            .push_artifact(&self.registry, "signed", tag, tag.as_bytes())
-            .unwrap()
-    }
-
-    fn sign_args(artifact: &Artifact, id: &str, format: &str, config: &[&str]) -> Vec<String> {
-        let mut args = vec![
-            "sign".to_string(),
-            "--plugin".into(),
-            "akv".into(),
-            "--id".into(),
-            id.into(),
-            "--signature-format".into(),
-            format.into(),
-        ];
-        for c in config {
-            args.push("--plugin-config".into());
-            args.push(c.to_string());
-        }
-        args.push(artifact.by_digest());
-        args
-    }
-
-    fn sign(&self, artifact: &Artifact, id: &str, format: &str, config: &[&str]) {
-        let out = self
-            .env
-            .notation_ok(&Self::sign_args(artifact, id, format, config))
-            .unwrap_or_else(|e| panic!("sign {id} ({format}): {e}\nlog:\n{}", self.log()));
-        assert!(out.stdout.contains("Successfully signed"), "{out:?}");
-    }
-
-    /// Signs expecting failure; returns what notation printed.
-    fn sign_fails(&self, artifact: &Artifact, id: &str, config: &[&str]) -> String {
-        let out = self
-            .env
-            .notation(&Self::sign_args(artifact, id, "jws", config))
-            .unwrap();
-        assert!(!out.success(), "signing {id} should fail: {out:?}");
-        out.stderr
-    }
-
-    fn verify(&self, artifact: &Artifact) {
-        self.env
-            .import_trust_policy(&trust_policy(
-                &self.registry.repository("signed"),
-                STORE,
-                &["*"],
-            ))
-            .unwrap();
-        let out = self
-            .env
-            .notation_ok(&["verify", &artifact.by_digest()])
-            .unwrap_or_else(|e| panic!("verify: {e}"));
-        assert!(out.stdout.contains("Successfully verified"), "{out:?}");
-    }
-
-    fn log(&self) -> String {
-        signer_support::read_log(&self.env, "akv.log")
-    }
-}
+use signer_support::World;
 
 fn cert_id(name: &str) -> String {
     shared_with_fixtures().fixtures.get(name).version.id.clone()
