@@ -43,13 +43,11 @@ fn ca_certs(plugin: &Plugin, file: &str, pem: &str) -> Value {
 /// The issuers of fixture `fixture` (intermediate and root, in the given order), as azure-kv's
 /// `ca_certs` holds them.
 fn issuers_pem(fixture: &str, order: BundleOrder) -> String {
-    let chain = &shared_with_fixtures().fixtures.get(fixture).chain;
-    let leaf = chain.leaf().pem();
-    chain
-        .pem_bundle(order)
-        .split_inclusive("-----END CERTIFICATE-----\n")
-        .filter(|pem| *pem != leaf)
-        .collect()
+    shared_with_fixtures()
+        .fixtures
+        .get(fixture)
+        .chain
+        .issuers_pem(order)
 }
 
 #[test]
@@ -283,12 +281,7 @@ fn a_key_without_a_certificate_takes_its_chain_from_ca_certs() {
         message(&self_signed).contains("certificates/get answered HTTP 404 CertificateNotFound"),
         "{self_signed}"
     );
-    let leaf = chain.leaf().pem();
-    let issuers: String = chain
-        .pem_bundle(BundleOrder::LeafFirst)
-        .split_inclusive("-----END CERTIFICATE-----\n")
-        .filter(|pem| *pem != leaf)
-        .collect();
+    let issuers = chain.issuers_pem(BundleOrder::LeafFirst);
     let err = plugin
         .describe_and_sign(&key.kid, ca_certs(&plugin, "issuers.pem", &issuers))
         .unwrap_err();

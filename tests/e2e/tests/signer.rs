@@ -69,7 +69,7 @@ fn each_chain_source_signs_verifiably() {
     let a = w.push("self-signed");
     w.sign(&a, &cert_id(&ss), "jws", &["self_signed=true"]);
     w.verify(&a);
-    // A /keys/ id with the full chain from ca_certs.
+    // A /keys/ id (the certificate's kid) with a ca_certs bundle that also holds the leaf.
     let ca = s.fixtures.get(&names::ca_issued(KeySpec::Ec384));
     w.trust(&names::ca_issued(KeySpec::Ec384));
     let full = w

@@ -122,13 +122,11 @@ fn cases() -> Vec<Case> {
 
 /// The issuers of fixture `fixture` in `order`, as a `ca_certs` bundle holds them.
 fn issuers(fixture: &str, order: BundleOrder) -> String {
-    let chain = &shared_with_fixtures().fixtures.get(fixture).chain;
-    let leaf = chain.leaf().pem();
-    chain
-        .pem_bundle(order)
-        .split_inclusive("-----END CERTIFICATE-----\n")
-        .filter(|pem| *pem != leaf)
-        .collect()
+    shared_with_fixtures()
+        .fixtures
+        .get(fixture)
+        .chain
+        .issuers_pem(order)
 }
 
 /// Stores `case` in the shared vault (once per test process and name).

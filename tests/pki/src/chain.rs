@@ -143,6 +143,16 @@ impl Chain {
         certs.iter().map(|c| c.pem()).collect()
     }
 
+    /// The issuers (intermediate and root) without the leaf, as PEM in `order`: what a
+    /// `ca_certs` bundle holds.
+    pub fn issuers_pem(&self, order: BundleOrder) -> String {
+        let leaf = self.leaf.pem();
+        self.pem_bundle(order)
+            .split_inclusive("-----END CERTIFICATE-----\n")
+            .filter(|pem| *pem != leaf)
+            .collect()
+    }
+
     /// PKCS#12 with an empty password (as AKV serves `application/x-pkcs12` secrets), holding the
     /// whole chain and, if asked, the leaf's private key (AKV's "exportable" certificates).
     pub fn pkcs12(&self, include_private_key: bool) -> Result<Vec<u8>, PkiError> {

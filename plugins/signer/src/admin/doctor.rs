@@ -259,7 +259,7 @@ fn run(key_id: &str, config: &BTreeMap<String, String>, env: &Env, steps: &mut S
         }
         Err(e) => {
             if session.vault.exchanges() == 0 {
-                // Refused before asking the vault (a /keys/ id without ca_certs, say).
+                // Refused before asking the vault (a Managed HSM key without ca_certs, say).
                 for n in [3, 4] {
                     steps.put(
                         n,
