@@ -49,16 +49,63 @@ impl NotationEnv {
     ) -> Result<Artifact> {
         let file = format!("{tag}.txt");
         self.write_file(&file, contents)?;
+        self.push_files(
+            registry,
+            repo,
+            tag,
+            &[],
+            &[&format!("{file}:{TEST_FILE_MEDIA_TYPE}")],
+        )
+    }
+
+    /// `oras push --plain-http [options] localhost:PORT/<repo>:<tag> <file:mediaType>…` for files
+    /// already in the work directory (relative names), e.g. an image config and its layers;
+    /// returns the manifest digest that oras reports.
+    pub fn push_files(
+        &self,
+        registry: &Registry,
+        repo: &str,
+        tag: &str,
+        options: &[&str],
+        files: &[&str],
+    ) -> Result<Artifact> {
         let repository = registry.repository(repo);
-        // A relative file name: oras refuses absolute paths without --disable-path-validation.
+        let target = format!("{repository}:{tag}");
+        let mut args = vec!["push", "--plain-http", "--format", "json"];
+        args.extend_from_slice(options);
+        args.push(&target);
+        args.extend_from_slice(files);
+        let output = self.oras_ok(&args)?;
+        self.artifact_from(output, repository, tag)
+    }
+
+    /// `oras attach --plain-http --artifact-type <type> <subject> <file:mediaType>…`: a referrer
+    /// of `subject` (an SBOM, say), found through the referrers tag schema on distribution 2.8.
+    pub fn attach_file(
+        &self,
+        subject: &Artifact,
+        artifact_type: &str,
+        file: &str,
+    ) -> Result<Artifact> {
         let output = self.oras_ok(&[
-            "push",
+            "attach",
             "--plain-http",
             "--format",
             "json",
-            &format!("{repository}:{tag}"),
-            &format!("{file}:{TEST_FILE_MEDIA_TYPE}"),
+            "--artifact-type",
+            artifact_type,
+            &subject.by_digest(),
+            file,
         ])?;
+        self.artifact_from(output, subject.repository.clone(), "")
+    }
+
+    fn artifact_from(
+        &self,
+        output: crate::process::Output,
+        repository: String,
+        tag: &str,
+    ) -> Result<Artifact> {
         let pushed: PushResult =
             serde_json::from_str(&output.stdout).map_err(|err| HarnessError::UnexpectedOutput {
                 command: output.command.clone(),
