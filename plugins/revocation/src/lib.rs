@@ -74,11 +74,11 @@
 //!
 //! [`result`] (what is reported), [`config`] (knobs), `fetch` (http/https/file with deadlines and
 //! proxies), `ocsp` (requests and response verification), `crl` (CRL validation and lookup),
-//! `cache` (disk cache), `bundle` (offline folder), `signed` (exact TBS bytes; signatures are
+//! `cache` (disk cache), [`bundle`] (offline folder: reader, [`bundle::manifest`], [`bundle::write`]), `signed` (exact TBS bytes; signatures are
 //! checked by `notation-akv-x509`), `extensions` (AIA, CDP, FreshestCRL, EKU), `checker` (the
 //! engine).
 
-mod bundle;
+pub mod bundle;
 mod cache;
 mod checker;
 pub mod config;
@@ -89,9 +89,12 @@ mod ocsp;
 pub mod result;
 mod signed;
 
-pub use bundle::BundleError;
+pub use bundle::write::{WriteReport, write_bundle};
+pub use bundle::{BundleError, Fetched, FetchedKind, Manifest, ManifestChain, ManifestFile};
 pub use cache::CacheError;
-pub use checker::{ChainError, RevocationChecker, SetupError};
+pub use checker::{
+    ChainError, Collected, CollectedCert, RevocationChecker, SetupError, SourceAnswer,
+};
 pub use config::{BundleConfig, BundleMode, CertIdHash, ProxyConfig, RevocationConfig};
 pub use fetch::FetchSetupError;
 pub use result::{CertResult, CertStatus, ChainResult, Problem, RevocationReason, Source, Verdict};
