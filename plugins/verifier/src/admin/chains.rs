@@ -230,7 +230,8 @@ fn oras_json(args: &[&str], plain_http: bool) -> Result<Value, UsageError> {
 fn oras(args: &[&str], plain_http: bool) -> Result<Vec<u8>, UsageError> {
     let mut all: Vec<&str> = args.to_vec();
     if plain_http {
-        all.insert(2.min(all.len()), "--plain-http");
+        // Before the reference, which every call passes last.
+        all.insert(all.len().saturating_sub(1), "--plain-http");
     }
     let mut child = Command::new("oras")
         .args(&all)
