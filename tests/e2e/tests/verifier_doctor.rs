@@ -104,19 +104,26 @@ impl Setup {
         self.env.notation(&args).unwrap().success()
     }
 
-    /// `doctor --json` on `artifact`: (exit code, report).
-    fn doctor(&self, artifact: &Artifact, config: &[&str]) -> (i32, Value) {
+    /// `doctor` on `artifact` (with `--json` when asked).
+    fn doctor_run(&self, artifact: &Artifact, config: &[&str], json: bool) -> std::process::Output {
         let mut args = vec![
             "doctor".to_string(),
             "--artifact".to_string(),
             artifact.by_digest(),
             "--plain-http".to_string(),
-            "--json".to_string(),
         ];
+        if json {
+            args.push("--json".to_string());
+        }
         for pair in config {
             args.extend(["--plugin-config".to_string(), pair.to_string()]);
         }
-        let out = self.run_verifier(&args);
+        self.run_verifier(&args)
+    }
+
+    /// `doctor --json` on `artifact`: (exit code, report).
+    fn doctor(&self, artifact: &Artifact, config: &[&str]) -> (i32, Value) {
+        let out = self.doctor_run(artifact, config, true);
         let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
             panic!(
                 "doctor printed no JSON ({e}): {}{}",
@@ -217,6 +224,16 @@ fn doctor_marks_policy_trust_store_and_identity_failures() {
     assert_eq!(failed(&report), ["trust policy"], "{report:#}");
     assert!(text(step(&report, "trust policy")).contains("outside every registryScopes"));
     assert!(!s.notation_verifies(&s.good, &[]));
+    // The same as text: one mark per step, the fix under it, the verdict last.
+    let out = s.doctor_run(&s.good, &[], false);
+    assert_eq!(out.status.code(), Some(1));
+    let text_report = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text_report.contains("✗ trust policy\n")
+            && text_report.contains("    fix: ")
+            && text_report.ends_with("verification would FAIL\n"),
+        "{text_report}"
+    );
 
     // A trust store whose root anchors nothing of the chain.
     s.policy(&s.scope(), &s.stranger_store, &[PIN]);
