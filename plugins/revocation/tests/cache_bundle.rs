@@ -347,6 +347,7 @@ async fn collected_objects_written_with_a_manifest_answer_offline_and_are_integr
     let manifest = Manifest::read(dir.path()).unwrap();
     assert_eq!(manifest.files.len(), 2);
     assert_eq!(manifest.chains.len(), 1);
+    insta::assert_json_snapshot!("bundle_manifest_shape", manifest_shape(dir.path()));
     let again = write_bundle(dir.path(), &chains, &collected.objects, now).unwrap();
     assert_eq!((again.written.len(), again.unchanged.len()), (0, 2));
 
@@ -381,4 +382,42 @@ async fn collected_objects_written_with_a_manifest_answer_offline_and_are_integr
             .any(|s| s.contains(&manifest.files[0].file) && s.contains("SHA-256"))
     );
     assert_eq!(check(&offline, &c.chain()).await.verdict, Verdict::Unknown);
+}
+
+/// `manifest.json` with the values that change from run to run replaced by what they are, so the
+/// snapshot pins the format: keys, kinds, file naming, nulls.
+fn manifest_shape(dir: &Path) -> serde_json::Value {
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let time = |v: &mut serde_json::Value| {
+        if v.is_string() {
+            *v = "<RFC 3339>".into();
+        }
+    };
+    time(&mut json["generated"]);
+    for chain in json["chains"].as_array_mut().unwrap() {
+        chain["certificates"] = format!(
+            "<{} base64 DER certificates>",
+            chain["certificates"].as_array().unwrap().len()
+        )
+        .into();
+    }
+    let mut files = json["files"].as_array().unwrap().clone();
+    for file in &mut files {
+        let name = file["file"].as_str().unwrap().to_string();
+        let (prefix, ext) = name.split_once('-').unwrap();
+        file["file"] = format!("{prefix}-<32 hex>.{}", ext.rsplit('.').next().unwrap()).into();
+        file["sha256"] = "<64 hex>".into();
+        file["size"] = "<bytes>".into();
+        file["url"] = "<responder URL>".into();
+        file["serial"] = "<hex serial>".into();
+        for key in ["this_update", "next_update", "expires"] {
+            time(&mut file[key]);
+        }
+        let covers = file["covers"].as_str().unwrap();
+        file["covers"] = covers[..covers.find(" (serial").unwrap_or(covers.len())].into();
+    }
+    files.sort_by_key(|f| f["covers"].to_string());
+    json["files"] = files.into();
+    json
 }
