@@ -106,12 +106,27 @@ impl Setup {
 
     /// `doctor` on `artifact` (with `--json` when asked).
     fn doctor_run(&self, artifact: &Artifact, config: &[&str], json: bool) -> std::process::Output {
-        let mut args = vec![
-            "doctor".to_string(),
-            "--artifact".to_string(),
-            artifact.by_digest(),
-            "--plain-http".to_string(),
-        ];
+        self.doctor_args(artifact, config, json, &[])
+    }
+
+    /// `doctor` with `extra` arguments too.
+    fn doctor_args(
+        &self,
+        artifact: &Artifact,
+        config: &[&str],
+        json: bool,
+        extra: &[&str],
+    ) -> std::process::Output {
+        let mut args: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
+        args.splice(
+            0..0,
+            [
+                "doctor".to_string(),
+                "--artifact".to_string(),
+                artifact.by_digest(),
+                "--plain-http".to_string(),
+            ],
+        );
         if json {
             args.push("--json".to_string());
         }
@@ -234,6 +249,23 @@ fn doctor_marks_policy_trust_store_and_identity_failures() {
             && text_report.ends_with("verification would FAIL\n"),
         "{text_report}"
     );
+    // --policy explains with another policy file than the one notation has.
+    let file = s
+        .env
+        .write_file(
+            "in-scope.json",
+            json!({"version": "1.0", "trustPolicies": [{
+                "name": "file", "registryScopes": ["*"],
+                "signatureVerification": {"level": "strict"},
+                "trustStores": [format!("ca:{STORE}")], "trustedIdentities": [PIN],
+            }]})
+            .to_string(),
+        )
+        .unwrap();
+    let out = s.doctor_args(&s.good, &[], false, &["--policy", file.to_str().unwrap()]);
+    let text_report = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{text_report}");
+    assert!(text_report.contains("\"*\" scope"), "{text_report}");
 
     // A trust store whose root anchors nothing of the chain.
     s.policy(&s.scope(), &s.stranger_store, &[PIN]);

@@ -12,7 +12,7 @@
 //!
 //! Either way files are matched to a certificate by issuer name (CRLs) or serial and CertID
 //! (OCSP) and then verified exactly like fetched ones (signature, issuer, freshness): the
-//! manifest adds integrity, never trust. [`write`] produces such folders.
+//! manifest adds integrity, never trust. [`write`](mod@write) produces such folders.
 
 pub mod manifest;
 pub mod write;
