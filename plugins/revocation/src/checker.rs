@@ -2,13 +2,13 @@
 //! then CRLs (cache, distribution points), with notation's method order and verdict.
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use der::{Decode, Encode};
 use x509_cert::Certificate;
 
-use crate::bundle::{Bundle, BundleError};
+use crate::bundle::{Bundle, BundleError, Fetched, FetchedKind};
 use crate::cache::{self, Cache, CacheError, Kind};
 use crate::config::{BundleMode, CertIdHash, RevocationConfig};
 use crate::crl::{self, Crl, CrlStatus};
@@ -60,6 +60,8 @@ struct Inner {
     fetcher: Fetcher,
     cache: Option<Cache>,
     bundle: Option<Bundle>,
+    /// Set by [`RevocationChecker::collect`]: every object fetched and verified is kept here.
+    recorder: Option<Mutex<Vec<Fetched>>>,
 }
 
 /// A definitive answer, or the problems met while looking for one.
@@ -71,6 +73,10 @@ enum Outcome {
 impl RevocationChecker {
     /// Opens the cache (creating it owner-only) and reads the offline bundle.
     pub fn new(config: RevocationConfig) -> Result<Self, SetupError> {
+        Self::build(config, false)
+    }
+
+    fn build(config: RevocationConfig, record: bool) -> Result<Self, SetupError> {
         let offline = config
             .bundle
             .as_ref()
@@ -88,7 +94,66 @@ impl RevocationChecker {
                 fetcher,
                 cache,
                 bundle,
+                recorder: record.then(|| Mutex::new(Vec::new())),
             }),
+        })
+    }
+
+    /// A checker that gathers material for an offline bundle: it always asks the network
+    /// (no cache, no bundle) and keeps every OCSP response and CRL that passed verification.
+    /// Use it with [`RevocationChecker::collect`].
+    pub fn collector(config: RevocationConfig) -> Result<Self, SetupError> {
+        Self::build(
+            RevocationConfig {
+                cache_dir: None,
+                bundle: None,
+                ..config
+            },
+            true,
+        )
+    }
+
+    /// For every non-root certificate of `chain`, asks each OCSP responder it names *and* each
+    /// CRL distribution point (with its delta), through the same fetch and verification code as
+    /// [`RevocationChecker::check`], and returns what each source answered together with every
+    /// verified object fetched so far by this checker (deduplicated). Only a checker made by
+    /// [`RevocationChecker::collector`] keeps objects.
+    pub async fn collect(
+        &self,
+        chain: &[impl AsRef<[u8]>],
+        now: SystemTime,
+    ) -> Result<Collected, ChainError> {
+        let certs = parse_chain(chain)?;
+        let mut answers = Vec::new();
+        for (index, pair) in certs.windows(2).enumerate() {
+            let (cert, issuer) = (&pair[0], &pair[1]);
+            let mut sources = Vec::new();
+            let ocsp_urls = extensions::ocsp_urls(cert);
+            if !ocsp_urls.is_empty() {
+                sources.push(answer(self.inner.ocsp(cert, issuer, &ocsp_urls, now).await));
+            }
+            let crl_urls = extensions::crl_urls(cert);
+            if !crl_urls.is_empty() {
+                sources.push(answer(self.inner.crl(cert, issuer, &crl_urls, now).await));
+            }
+            answers.push(CollectedCert {
+                index,
+                subject: extensions::subject(cert),
+                serial: extensions::serial_hex(cert.tbs_certificate.serial_number.as_bytes()),
+                sources,
+            });
+        }
+        let mut objects: Vec<Fetched> = self
+            .inner
+            .recorder
+            .as_ref()
+            .map(|r| r.lock().unwrap_or_else(|e| e.into_inner()).clone())
+            .unwrap_or_default();
+        let mut seen = std::collections::HashSet::new();
+        objects.retain(|o| seen.insert(o.der.clone()));
+        Ok(Collected {
+            certificates: answers,
+            objects,
         })
     }
 
@@ -99,24 +164,7 @@ impl RevocationChecker {
         chain: &[impl AsRef<[u8]>],
         now: SystemTime,
     ) -> Result<ChainResult, ChainError> {
-        if chain.is_empty() {
-            return Err(ChainError::Empty);
-        }
-        let certs = chain
-            .iter()
-            .enumerate()
-            .map(|(index, der)| {
-                Certificate::from_der(der.as_ref()).map_err(|e| ChainError::Certificate {
-                    index,
-                    detail: e.to_string(),
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        for (index, pair) in certs.windows(2).enumerate() {
-            if pair[0].tbs_certificate.issuer != pair[1].tbs_certificate.subject {
-                return Err(ChainError::Order { index });
-            }
-        }
+        let certs = parse_chain(chain)?;
         let mut tasks = tokio::task::JoinSet::new();
         for (index, pair) in certs.windows(2).enumerate() {
             let inner = self.inner.clone();
@@ -329,6 +377,7 @@ impl Inner {
                     if let (Some(cache), Some(key)) = (&self.cache, &key) {
                         let _ = cache.put(Kind::Ocsp, key, url, &der);
                     }
+                    self.record(FetchedKind::Ocsp, url, der, cert, issuer, now);
                     return Outcome::Definitive(ocsp_status(v.status), source);
                 }
                 // A definitive "unknown" from a responder: as notation, stop and fall back to CRL.
@@ -488,7 +537,86 @@ impl Inner {
         {
             let _ = cache.put(Kind::Crl, key, url, &crl.der);
         }
+        let kind = if crl.is_delta() {
+            FetchedKind::DeltaCrl
+        } else {
+            FetchedKind::Crl
+        };
+        self.record(kind, url, crl.der.clone(), issuer, issuer, now);
         Ok((crl, false))
+    }
+
+    /// Keeps a verified object when collecting for a bundle. `cert` is the certificate an OCSP
+    /// response answers for (for CRLs, the issuer).
+    fn record(
+        &self,
+        kind: FetchedKind,
+        url: &str,
+        der: Vec<u8>,
+        cert: &Certificate,
+        issuer: &Certificate,
+        now: SystemTime,
+    ) {
+        let Some(recorder) = &self.recorder else {
+            return;
+        };
+        let fetched = Fetched::describe(kind, url, der, cert, issuer, &self.rules(now));
+        recorder
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(fetched);
+    }
+}
+
+/// Parses a DER chain and checks that it runs leaf to root.
+fn parse_chain(chain: &[impl AsRef<[u8]>]) -> Result<Vec<Certificate>, ChainError> {
+    if chain.is_empty() {
+        return Err(ChainError::Empty);
+    }
+    let certs = chain
+        .iter()
+        .enumerate()
+        .map(|(index, der)| {
+            Certificate::from_der(der.as_ref()).map_err(|e| ChainError::Certificate {
+                index,
+                detail: e.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    for (index, pair) in certs.windows(2).enumerate() {
+        if pair[0].tbs_certificate.issuer != pair[1].tbs_certificate.subject {
+            return Err(ChainError::Order { index });
+        }
+    }
+    Ok(certs)
+}
+
+/// What [`RevocationChecker::collect`] found for one chain.
+#[derive(Debug, Clone)]
+pub struct Collected {
+    /// One entry per non-root certificate, leaf first.
+    pub certificates: Vec<CollectedCert>,
+    /// Every verified OCSP response and CRL fetched by the collector so far.
+    pub objects: Vec<Fetched>,
+}
+
+/// The answers of each source a certificate names (OCSP, then CRL), as the engine judged them.
+#[derive(Debug, Clone)]
+pub struct CollectedCert {
+    pub index: usize,
+    pub subject: String,
+    pub serial: String,
+    /// One answer per kind of source the certificate names (OCSP, then CRL).
+    pub sources: Vec<SourceAnswer>,
+}
+
+/// One source's answer: `Ok((status, source))` when definitive, else every problem met.
+pub type SourceAnswer = Result<(CertStatus, Source), Vec<(Source, Problem)>>;
+
+fn answer(outcome: Outcome) -> SourceAnswer {
+    match outcome {
+        Outcome::Definitive(status, source) => Ok((status, source)),
+        Outcome::Unknown(problems) => Err(problems),
     }
 }
 

@@ -19,12 +19,17 @@
 //! For each non-root certificate of a leaf→root chain, concurrently, against its issuer:
 //!
 //! 1. the offline bundle ([`BundleConfig`]) when configured: OCSP responses matched by CertID,
-//!    else the newest valid base CRL of the issuer plus the newest valid delta;
+//!    else the newest valid base CRL of the issuer plus the newest valid delta (a folder with a
+//!    [`bundle::manifest`] only offers the files it lists with matching SHA-256);
 //! 2. OCSP when the certificate names responders: the cache, then each responder in order (GET
 //!    for short requests, POST otherwise); good, revoked and "unknown" answers end the loop;
 //! 3. CRL when OCSP is absent or gave no definitive answer and the certificate has distribution
 //!    points: every point, each base CRL with its delta;
 //! 4. otherwise the certificate is non-revokable.
+//!
+//! [`RevocationChecker::collector`] and [`RevocationChecker::collect`] run steps 2 and 3 for
+//! every source a certificate names and keep what passed, and [`write_bundle`] turns that into a
+//! bundle folder: the material for air-gapped hosts comes out of the same code that will judge it.
 //!
 //! Responses from the network, the cache and the bundle go through the same checks
 //! (`ocsp::verify`, `Crl::validate`), so the cache and the bundle are
@@ -74,11 +79,11 @@
 //!
 //! [`result`] (what is reported), [`config`] (knobs), `fetch` (http/https/file with deadlines and
 //! proxies), `ocsp` (requests and response verification), `crl` (CRL validation and lookup),
-//! `cache` (disk cache), `bundle` (offline folder), `signed` (exact TBS bytes; signatures are
+//! `cache` (disk cache), [`bundle`] (offline folder: reader, [`bundle::manifest`], [`bundle::write`]), `signed` (exact TBS bytes; signatures are
 //! checked by `notation-akv-x509`), `extensions` (AIA, CDP, FreshestCRL, EKU), `checker` (the
 //! engine).
 
-mod bundle;
+pub mod bundle;
 mod cache;
 mod checker;
 pub mod config;
@@ -89,9 +94,12 @@ mod ocsp;
 pub mod result;
 mod signed;
 
-pub use bundle::BundleError;
+pub use bundle::write::{WriteReport, write_bundle};
+pub use bundle::{BundleError, Fetched, FetchedKind, Manifest, ManifestChain, ManifestFile};
 pub use cache::CacheError;
-pub use checker::{ChainError, RevocationChecker, SetupError};
+pub use checker::{
+    ChainError, Collected, CollectedCert, RevocationChecker, SetupError, SourceAnswer,
+};
 pub use config::{BundleConfig, BundleMode, CertIdHash, ProxyConfig, RevocationConfig};
 pub use fetch::FetchSetupError;
 pub use result::{CertResult, CertStatus, ChainResult, Problem, RevocationReason, Source, Verdict};

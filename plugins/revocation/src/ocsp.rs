@@ -360,6 +360,27 @@ fn find_signer(
     })
 }
 
+/// thisUpdate and nextUpdate of the single response about `cert` (for bundle manifests; the
+/// response has already been verified).
+pub(crate) fn validity(
+    response_der: &[u8],
+    cert: &Certificate,
+    issuer: &Certificate,
+) -> Option<(SystemTime, Option<SystemTime>)> {
+    let response = OcspResponse::from_der(response_der).ok()?;
+    let basic = BasicOcspResponse::from_der(response.response_bytes?.response.as_bytes()).ok()?;
+    let serial = cert.tbs_certificate.serial_number.as_bytes();
+    let single = basic
+        .tbs_response_data
+        .responses
+        .iter()
+        .find(|r| cert_id_matches(&r.cert_id, serial, issuer))?;
+    Some((
+        single.this_update.0.to_system_time(),
+        single.next_update.as_ref().map(|t| t.0.to_system_time()),
+    ))
+}
+
 /// CertIDs of a response's single responses, for indexing bundle files.
 pub(crate) fn serials_in(response_der: &[u8]) -> Vec<Vec<u8>> {
     let Ok(response) = OcspResponse::from_der(response_der) else {

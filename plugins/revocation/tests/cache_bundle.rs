@@ -9,7 +9,8 @@ use akv_test_responders::crl::{CrlBuilder, Entry, Reason};
 use akv_test_responders::ocsp::{Behaviour, Status};
 use common::*;
 use notation_akv_revocation::{
-    BundleConfig, BundleMode, CertStatus, Problem, RevocationConfig, Source, Verdict,
+    BundleConfig, BundleMode, CertStatus, FetchedKind, Manifest, Problem, RevocationChecker,
+    RevocationConfig, Source, Verdict, write_bundle,
 };
 
 fn cached(dir: &Path) -> RevocationConfig {
@@ -316,4 +317,107 @@ fn missing_bundle_folder_is_a_setup_error() {
     ))
     .unwrap_err();
     assert!(err.to_string().contains("/nonexistent/bundle"), "{err}");
+}
+
+#[tokio::test]
+async fn collected_objects_written_with_a_manifest_answer_offline_and_are_integrity_checked() {
+    let c = OcspChain::new().await;
+    let now = SystemTime::now();
+    let collector = RevocationChecker::collector(config()).unwrap();
+    let collected = collector.collect(&c.chain(), now).await.unwrap();
+    assert_eq!(collected.certificates.len(), 2);
+    for cert in &collected.certificates {
+        assert!(
+            matches!(
+                cert.sources.as_slice(),
+                [Ok((CertStatus::Good, Source::Ocsp { .. }))]
+            ),
+            "{cert:?}"
+        );
+    }
+    assert_eq!(collected.objects.len(), 2);
+    assert!(collected.objects.iter().all(|o| o.kind == FetchedKind::Ocsp
+        && o.url == c.responder.url()
+        && o.expires.is_some_and(|e| e > now)));
+
+    let dir = tempfile::tempdir().unwrap();
+    let chains = [("chain".to_string(), c.chain())];
+    let report = write_bundle(dir.path(), &chains, &collected.objects, now).unwrap();
+    assert_eq!((report.written.len(), report.pruned.len()), (2, 0));
+    let manifest = Manifest::read(dir.path()).unwrap();
+    assert_eq!(manifest.files.len(), 2);
+    assert_eq!(manifest.chains.len(), 1);
+    insta::assert_json_snapshot!("bundle_manifest_shape", manifest_shape(dir.path()));
+    let again = write_bundle(dir.path(), &chains, &collected.objects, now).unwrap();
+    assert_eq!((again.written.len(), again.unchanged.len()), (0, 2));
+
+    let before = c.responder.requests();
+    let offline = checker(bundle(dir.path(), BundleMode::Only));
+    let result = check(&offline, &c.chain()).await;
+    assert_eq!(result.verdict, Verdict::Ok, "{result}");
+    assert!(offline.bundle_skipped().is_empty());
+    assert_eq!(c.responder.requests(), before);
+
+    // A file the manifest does not list, and a listed file with other bytes of the same size.
+    std::fs::write(dir.path().join("extra.ocsp"), b"dropped in").unwrap();
+    let first = dir.path().join(&manifest.files[0].file);
+    let mut bytes = std::fs::read(&first).unwrap();
+    bytes[10] ^= 0xff;
+    std::fs::write(&first, &bytes).unwrap();
+    let offline = checker(bundle(dir.path(), BundleMode::Only));
+    let skipped: Vec<String> = offline
+        .bundle_skipped()
+        .iter()
+        .map(|(p, why)| format!("{}: {why}", p.display()))
+        .collect();
+    assert_eq!(skipped.len(), 2, "{skipped:?}");
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s.contains("extra.ocsp") && s.contains("not listed"))
+    );
+    assert!(
+        skipped
+            .iter()
+            .any(|s| s.contains(&manifest.files[0].file) && s.contains("SHA-256"))
+    );
+    assert_eq!(check(&offline, &c.chain()).await.verdict, Verdict::Unknown);
+}
+
+/// `manifest.json` with the values that change from run to run replaced by what they are, so the
+/// snapshot pins the format: keys, kinds, file naming, nulls.
+fn manifest_shape(dir: &Path) -> serde_json::Value {
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("manifest.json")).unwrap()).unwrap();
+    let time = |v: &mut serde_json::Value| {
+        if v.is_string() {
+            *v = "<RFC 3339>".into();
+        }
+    };
+    time(&mut json["generated"]);
+    for chain in json["chains"].as_array_mut().unwrap() {
+        chain["certificates"] = format!(
+            "<{} base64 DER certificates>",
+            chain["certificates"].as_array().unwrap().len()
+        )
+        .into();
+    }
+    let mut files = json["files"].as_array().unwrap().clone();
+    for file in &mut files {
+        let name = file["file"].as_str().unwrap().to_string();
+        let (prefix, ext) = name.split_once('-').unwrap();
+        file["file"] = format!("{prefix}-<32 hex>.{}", ext.rsplit('.').next().unwrap()).into();
+        file["sha256"] = "<64 hex>".into();
+        file["size"] = "<bytes>".into();
+        file["url"] = "<responder URL>".into();
+        file["serial"] = "<hex serial>".into();
+        for key in ["this_update", "next_update", "expires"] {
+            time(&mut file[key]);
+        }
+        let covers = file["covers"].as_str().unwrap();
+        file["covers"] = covers[..covers.find(" (serial").unwrap_or(covers.len())].into();
+    }
+    files.sort_by_key(|f| f["covers"].to_string());
+    json["files"] = files.into();
+    json
 }

@@ -16,6 +16,8 @@
 //! | [`horizon`] | chain certificates expiring within a configured window |
 //! | [`akv_status`] | the signing certificate's version in Azure Key Vault: enabled, unexpired, not deleted |
 //! | [`log`] | the optional log file (stdout and stderr belong to the protocol) |
+//! | [`revocation`] | settings into the revocation engine's configuration, and its answer into a reason |
+//! | [`admin`] | commands for operators (`bundle fetch`, `bundle check`, `doctor`), never called by notation |
 //!
 //! Contract with notation (plugin-protocol.md §2.5, §8):
 //! - a result for every capability notation asks for, never a missing one;
@@ -28,12 +30,13 @@
 //!   ([`AKV_KEY_ID`]) among those notation passed, so notation rejects signatures carrying any
 //!   other critical attribute.
 
+pub mod admin;
 pub mod akv_status;
 pub mod config;
 pub mod horizon;
 pub mod identity;
 pub mod log;
-mod revocation;
+pub mod revocation;
 pub mod status;
 
 use std::collections::BTreeMap;
@@ -100,6 +103,7 @@ fn help_text() -> String {
     text.push_str(
         "Trusted identities: *, x509.subject:<DN>, x509.sha256:<hex>, akv.key:<vault key URL>.\n",
     );
+    text.push_str(admin::HELP);
     text
 }
 

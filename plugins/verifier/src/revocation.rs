@@ -76,6 +76,22 @@ pub fn check(
     now: SystemTime,
     log: &Log,
 ) -> Result<ChainResult, String> {
+    let result = run(chain, settings, env, now, log)?;
+    match result.verdict {
+        Verdict::Ok => Ok(result),
+        Verdict::Revoked | Verdict::Unknown => Err(failure(&result)),
+    }
+}
+
+/// The engine's whole answer for the chain, whatever the verdict; `Err` only when the chain
+/// cannot be checked at all (setup, malformed chain).
+pub fn run(
+    chain: &[Certificate],
+    settings: &Settings,
+    env: &Environment,
+    now: SystemTime,
+    log: &Log,
+) -> Result<ChainResult, String> {
     let checker = checker(engine_config(settings, env)?, log)?;
     for (path, why) in checker.bundle_skipped() {
         log.line(format!(
@@ -98,10 +114,7 @@ pub fn check(
         "revocation: {} network request(s)",
         checker.network_requests()
     ));
-    match result.verdict {
-        Verdict::Ok => Ok(result),
-        Verdict::Revoked | Verdict::Unknown => Err(failure(&result)),
-    }
+    Ok(result)
 }
 
 /// The verdict followed by only the certificates that caused it.

@@ -8,38 +8,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use akv_test_responders::crl::{CrlBuilder, Entry, Reason};
-use akv_test_responders::http::{Faults, FileServer, unreachable_url};
+use akv_test_responders::http::{Faults, unreachable_url};
 use akv_test_responders::ocsp::{OcspResponder, Status};
 use akv_test_responders::pki::{CertOptions, TestCa};
 use akv_test_responders::sign::{Key, KeySpec};
 use common::*;
-
-/// Servers on a runtime that outlives each `block_on`, so they answer while the plugin runs.
-struct World {
-    runtime: tokio::runtime::Runtime,
-}
-
-impl World {
-    fn new() -> World {
-        World {
-            runtime: tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap(),
-        }
-    }
-
-    fn ocsp(&self) -> OcspResponder {
-        self.runtime
-            .block_on(OcspResponder::start(&[], None))
-            .unwrap()
-    }
-
-    fn files(&self) -> FileServer {
-        self.runtime.block_on(FileServer::start(None)).unwrap()
-    }
-}
 
 /// root → intermediate → leaf, the leaf and intermediate answered by one OCSP responder.
 struct OcspChain {

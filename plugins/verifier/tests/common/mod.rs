@@ -6,6 +6,9 @@ use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use akv_test_responders::http::FileServer;
+use akv_test_responders::ocsp::OcspResponder;
+
 pub const IDENTITY: &str = "SIGNATURE_VERIFIER.TRUSTED_IDENTITY";
 pub const REVOCATION: &str = "SIGNATURE_VERIFIER.REVOCATION_CHECK";
 pub const KEY_ID_ATTRIBUTE: &str = notation_akv_protocol::attributes::AKV_KEY_ID;
@@ -92,6 +95,32 @@ impl Sandbox {
         }
     }
 
+    /// Runs an operator command (`bundle …`, `doctor …`) with `args`; the test fails if it
+    /// does not finish within a minute.
+    pub fn admin(&self, args: &[&str]) -> Run {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_notation-akv-verifier"));
+        command
+            .args(args)
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(std::process::Stdio::null());
+        let started = std::time::Instant::now();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(command.output());
+        });
+        let out = rx
+            .recv_timeout(Duration::from_secs(60))
+            .unwrap_or_else(|_| panic!("notation-akv-verifier {args:?} ran over a minute"))
+            .expect("the verifier runs");
+        Run {
+            exit_code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            elapsed: started.elapsed(),
+        }
+    }
+
     pub fn verify(&self, request: &Value) -> Run {
         self.run(
             "verify-signature",
@@ -173,5 +202,32 @@ impl Request {
             request["pluginConfig"] = Value::Object(self.plugin_config.clone());
         }
         request
+    }
+}
+
+/// Servers on a runtime that outlives each `block_on`, so they answer while the plugin runs.
+pub struct World {
+    pub runtime: tokio::runtime::Runtime,
+}
+
+impl World {
+    pub fn new() -> World {
+        World {
+            runtime: tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap(),
+        }
+    }
+
+    pub fn ocsp(&self) -> OcspResponder {
+        self.runtime
+            .block_on(OcspResponder::start(&[], None))
+            .unwrap()
+    }
+
+    pub fn files(&self) -> FileServer {
+        self.runtime.block_on(FileServer::start(None)).unwrap()
     }
 }
