@@ -4,7 +4,8 @@
 #     system's apt sources: a private sources file, list dir and cache dir under tools/apt;
 #   - docker-registry (distribution 2.8) and openssl from the machine's own Debian release.
 # Idempotent: a second run finds the stamp file and the binaries and does no network work.
-# Usage: bash tests/provision.sh        (NOTATION_AKV_TOOLS overrides the tools/ location)
+# Usage: bash tests/provision.sh [--cli-only]   (NOTATION_AKV_TOOLS overrides the tools/ location;
+#        --cli-only: notation and oras only, no apt packages, as `install.sh --no-demo` needs)
 set -euo pipefail
 
 # Pinned sid package versions. When sid moves on, `apt-get download` fails: update the pins
@@ -15,6 +16,8 @@ ORAS_DEB=1.3.3-1
 ORAS_VERSION=1.3.3
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# dnsmasq lives in /usr/sbin, which a non-root PATH may lack.
+export PATH=$PATH:/usr/sbin:/sbin
 TOOLS=${NOTATION_AKV_TOOLS:-$ROOT/tools}
 STAMP=$TOOLS/provisioned.stamp
 STAMP_CONTENT="notation=$NOTATION_DEB oras=$ORAS_DEB"
@@ -96,8 +99,9 @@ if sid has newer versions, update the pins at the top of tests/provision.sh"
     echo "$STAMP_CONTENT" >"$STAMP"
 }
 
-# Commands the tests need from the machine's own Debian release, as "command:package".
-SYSTEM_TOOLS=(docker-registry:docker-registry openssl:openssl)
+# Commands the tests need from the machine's own Debian release, as "command:package": the
+# registry, openssl, and for the static-binary test `file` and a DNS server (dnsmasq).
+SYSTEM_TOOLS=(docker-registry:docker-registry openssl:openssl file:file dnsmasq:dnsmasq-base)
 
 provision_system_tools() {
     local -a missing=()
@@ -124,8 +128,19 @@ provision_system_tools() {
     done
 }
 
+cli_only=0
+case ${1:-} in
+"") ;;
+--cli-only) cli_only=1 ;;
+*) die "unknown argument $1 (usage: bash tests/provision.sh [--cli-only])" ;;
+esac
+
 mkdir -p "$TOOLS"
 provision_sid_tools
+if ((cli_only)); then
+    log "ready: notation $TOOLS/bin/notation, oras $TOOLS/bin/oras"
+    exit 0
+fi
 provision_system_tools
 
 log "ready:"
@@ -133,3 +148,4 @@ log "  notation        $TOOLS/bin/notation ($("$TOOLS/bin/notation" version | aw
 log "  oras            $TOOLS/bin/oras ($("$TOOLS/bin/oras" version | awk '/^Version:/ {print $2}'))"
 log "  docker-registry $(command -v docker-registry) ($(dpkg-query -W -f='${Version}' docker-registry 2>/dev/null || echo '?'))"
 log "  openssl         $(command -v openssl) ($(openssl version | awk '{print $2}'))"
+log "  file, dnsmasq   $(command -v file), $(command -v dnsmasq)"
