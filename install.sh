@@ -52,11 +52,14 @@ host_triple() {
     rustc -vV | sed -n 's/^host: //p'
 }
 
-# RUSTFLAGS for a release target: the static C runtime where the target supports it.
+# RUSTFLAGS for a release target: the static C runtime where the target supports it. On Linux,
+# getrandom calls the getrandom(2) function directly: its default looks the function up at run
+# time, which a static binary cannot, and then needs /dev/urandom, which a bare root may lack.
 release_rustflags() { # triple
     local flags=${RUSTFLAGS:-}
     case $1 in
-    *-linux-gnu* | *-windows-msvc) flags="${flags:+$flags }-C target-feature=+crt-static" ;;
+    *-linux-gnu*) flags="${flags:+$flags }-C target-feature=+crt-static --cfg getrandom_backend=\"linux_getrandom\"" ;;
+    *-windows-msvc) flags="${flags:+$flags }-C target-feature=+crt-static" ;;
     esac
     echo "$flags"
 }

@@ -17,7 +17,7 @@ use akv_test_responders::http::FileServer;
 use akv_test_responders::pki::pem_block;
 use akv_test_responders::tls::TlsIdentity;
 use notation_akv_e2e::demo::DemoWorld;
-use notation_akv_e2e::locate::repo_root;
+use notation_akv_e2e::locate::{self, repo_root};
 use notation_akv_e2e::{NotationEnv, Registry};
 use release_support::*;
 
@@ -90,7 +90,12 @@ fn archives_are_named_like_azure_kv_hold_the_plugin_and_license_and_reproduce() 
     {
         let first = std::fs::read(dist_dir().join(&name)).unwrap();
         let second = std::fs::read(again.path().join(&name)).unwrap();
-        assert!(first == second, "{name:?} differs between two runs");
+        assert!(
+            first == second,
+            "{name:?} differs between two runs (the archives carry the commit time: was {} \
+             written at another commit?)",
+            dist_dir().display()
+        );
     }
 
     // Windows assets are zips of notation-<name>.exe and LICENSE, just as reproducible; the
@@ -184,7 +189,7 @@ fn archives_install_with_file_and_url_then_sign_and_verify() {
         !again.success(),
         "the same version again needs --force: {again:?}"
     );
-    assert!(again.stderr.contains("--force"), "{}", again.stderr);
+    assert!(again.stderr.contains("already exists"), "{}", again.stderr);
     assert!(install(world.env(), &["--file", signer_path, "--force"]).success());
     let installed = world.env().plugins_dir().join("akv");
     let unpacked = extract(&signer, "akv", &world.env().root().join("unpacked"));
@@ -271,15 +276,8 @@ fn the_verifier_travels_to_ratify_as_a_single_file_oci_artifact() {
     let binary = extract(&archive("akv-verifier"), "akv-verifier", &env.work_dir());
     // As the README tells: from the directory of the binary, one file, pushed under its name.
     let reference = registry.repository("ratify/notation-akv-verifier") + ":" + VERSION;
-    env.oras_ok(&[
-        "push",
-        "--plain-http",
-        "--artifact-type",
-        "application/vnd.notation-akv.plugin.v1",
-        &reference,
-        "notation-akv-verifier",
-    ])
-    .unwrap();
+    env.oras_ok(&["push", "--plain-http", &reference, "notation-akv-verifier"])
+        .unwrap();
 
     // One layer, titled as the file Ratify writes into its plugin directory.
     let manifest = env
@@ -326,4 +324,32 @@ fn the_verifier_travels_to_ratify_as_a_single_file_oci_artifact() {
     let metadata: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
     assert_eq!(metadata["name"], "akv-verifier");
     assert_eq!(metadata["version"], VERSION);
+}
+
+#[test]
+fn the_release_workflow_passes_actionlint_and_zizmor() {
+    let workflow = repo_root().join(".github/workflows/release.yml");
+    let linter = |name: &str| {
+        let path = locate::tools_dir().join("py/bin").join(name);
+        assert!(
+            path.is_file(),
+            "{} missing: run `bash tests/provision.sh`",
+            path.display()
+        );
+        path
+    };
+    let mut actionlint = Command::new(linter("actionlint"));
+    actionlint.arg(&workflow);
+    run_ok(actionlint, MINUTE);
+    // --offline: no GitHub API; the default persona reports findings of every severity, and the
+    // command fails on any of them.
+    let mut zizmor = Command::new(linter("zizmor"));
+    zizmor.arg("--offline").arg(&workflow);
+    let out = run_ok(zizmor, MINUTE);
+    assert!(
+        out.stdout.contains("No findings to report"),
+        "{}\n{}",
+        out.stdout,
+        out.stderr
+    );
 }
