@@ -248,7 +248,7 @@ fn archives_install_with_file_and_url_then_sign_and_verify() {
     );
     let again = install(world.env(), &["--url", &url, "--sha256sum", &sha]);
     assert!(
-        !again.success() && again.stderr.contains("--force"),
+        !again.success() && again.stderr.contains("already exists"),
         "{again:?}"
     );
     assert!(
