@@ -73,76 +73,70 @@ fn archives_are_named_like_azure_kv_hold_the_plugin_and_license_and_reproduce() 
     let sums = std::fs::read_to_string(checksums_file()).expect("the checksums file");
     assert_eq!(sums, expected_sums, "sha256sum of every asset");
 
-    // A second run writes byte-identical archives and checksums.
-    let again = tempfile::tempdir().unwrap();
-    let out = again.path().to_str().unwrap();
-    run_ok(
-        install_sh(&repo_root(), &["--dist", "--out", out]),
-        5 * MINUTE,
-    );
-    for name in std::fs::read_dir(dist_dir())
-        .unwrap()
-        .map(|e| e.unwrap().file_name())
-        .filter(|n| {
-            n.to_string_lossy().contains("linux_amd64")
-                || n.to_string_lossy().ends_with("checksums.txt")
-        })
-    {
-        let first = std::fs::read(dist_dir().join(&name)).unwrap();
-        let second = std::fs::read(again.path().join(&name)).unwrap();
-        assert!(
-            first == second,
-            "{name:?} differs between two runs (the archives carry the commit time: was {} \
-             written at another commit?)",
-            dist_dir().display()
-        );
-    }
-
-    // Windows assets are zips of notation-<name>.exe and LICENSE, just as reproducible; the
-    // checksums file then lists every asset.
-    let prebuilt = tempfile::tempdir().unwrap();
+    // Two runs write byte-identical files. They package the binaries the archives hold
+    // (`--prebuilt`), so no cargo runs: first_run.rs may be building in the same target directory
+    // at the same time. The Windows assets are zips of notation-<name>.exe and LICENSE, from the
+    // same binaries under that name.
+    let scratch = tempfile::tempdir().unwrap();
+    let binaries = scratch.path().join("binaries");
     for plugin in PLUGINS {
-        let binary = extract(&archive(plugin), plugin, &prebuilt.path().join("x"));
-        std::fs::copy(
-            &binary,
-            prebuilt.path().join(format!("notation-{plugin}.exe")),
-        )
-        .unwrap();
+        let binary = extract(&archive(plugin), plugin, &binaries);
+        std::fs::copy(&binary, binaries.join(format!("notation-{plugin}.exe"))).unwrap();
     }
-    let zips: Vec<Vec<u8>> = (0..2)
-        .map(|round| {
-            let out = again.path().join(format!("windows-{round}"));
-            let mut command = install_sh(
-                &repo_root(),
-                &[
+    for (target, platform) in [
+        ("x86_64-unknown-linux-gnu", "linux_amd64"),
+        ("x86_64-pc-windows-msvc", "windows_amd64"),
+    ] {
+        let runs: Vec<_> = (0..2)
+            .map(|round| {
+                let out = scratch.path().join(format!("{platform}-{round}"));
+                let args = [
                     "--dist",
                     "--target",
-                    "x86_64-pc-windows-msvc",
+                    target,
                     "--prebuilt",
-                    prebuilt.path().to_str().unwrap(),
+                    binaries.to_str().unwrap(),
                     "--out",
                     out.to_str().unwrap(),
-                ],
-            );
-            command.env("SOURCE_DATE_EPOCH", "1700000000");
-            run_ok(command, MINUTE);
-            let zip = out.join(format!("notation-akv_{VERSION}_windows_amd64.zip"));
+                ];
+                run_ok(install_sh(&repo_root(), &args), MINUTE);
+                out
+            })
+            .collect();
+        let files = |dir: &Path| {
+            let mut names: Vec<_> = std::fs::read_dir(dir)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            names.sort();
+            names
+        };
+        let ext = if platform.starts_with("windows") {
+            "zip"
+        } else {
+            "tar.gz"
+        };
+        assert_eq!(
+            files(&runs[0]),
+            [
+                format!("notation-akv-verifier_{VERSION}_{platform}.{ext}"),
+                format!("notation-akv_{VERSION}_checksums.txt"),
+                format!("notation-akv_{VERSION}_{platform}.{ext}"),
+            ]
+        );
+        for name in files(&runs[0]) {
+            let first = std::fs::read(runs[0].join(&name)).unwrap();
+            let second = std::fs::read(runs[1].join(&name)).unwrap();
+            assert!(first == second, "{name} differs between two runs");
+        }
+        if ext == "zip" {
             let mut unzip = Command::new("unzip");
-            unzip.arg("-Z1").arg(&zip);
-            assert_eq!(
-                run_ok(unzip, MINUTE).stdout,
-                "notation-akv.exe\nLICENSE\n",
-                "{}",
-                zip.display()
-            );
-            let sums =
-                std::fs::read_to_string(out.join(format!("notation-akv_{VERSION}_checksums.txt")))
-                    .unwrap();
-            assert_eq!(sums.lines().count(), 2, "{sums}");
-            std::fs::read(zip).unwrap()
-        })
-        .collect();
-    assert!(zips[0] == zips[1], "two runs give different zips");
+            unzip
+                .arg("-Z1")
+                .arg(runs[0].join(format!("notation-akv_{VERSION}_{platform}.zip")));
+            assert_eq!(run_ok(unzip, MINUTE).stdout, "notation-akv.exe\nLICENSE\n");
+        }
+    }
 }
 
 #[test]
