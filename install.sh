@@ -229,8 +229,11 @@ uninstall)
     notation=$(find_notation)
     [[ -n $notation ]] || notation=$TOOLS/bin/notation
     [[ -x $notation ]] || die "notation not found (PATH, \$NOTATION, $TOOLS/bin): nothing to uninstall from"
+    # Captured first: `grep -q` exits at its match, and under pipefail the writer's SIGPIPE
+    # would turn "installed" into "not installed".
+    listed=$("$notation" plugin ls | awk 'NR > 1 {print $1}') || die "notation plugin ls failed"
     for name in "${PLUGINS[@]}"; do
-        if "$notation" plugin ls | awk 'NR > 1 {print $1}' | grep -qx -- "$name"; then
+        if grep -qx -- "$name" <<<"$listed"; then
             "$notation" plugin uninstall --yes "$name" || die "notation plugin uninstall $name failed"
         else
             say "plugin $name is not installed"
