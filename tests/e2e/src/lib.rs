@@ -11,7 +11,10 @@
 //! - **Deadlines everywhere.** Every CLI run goes through [`process::run`] with a timeout.
 //! - **Capture what notation really sends.** The [`recorder`] plugin logs each request verbatim
 //!   and signs with a [`local_key::LocalKey`]; [`examples`] turns the captures into `spec/examples`.
+//! - **The first run.** [`demo`] is what `bash install.sh` ends with: the two installed plugins
+//!   sign and verify against the local test vault and registry (binary `notation-akv-demo`).
 
+pub mod demo;
 pub mod env;
 pub mod error;
 pub mod examples;
