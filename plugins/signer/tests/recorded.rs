@@ -356,3 +356,121 @@ fn the_recorded_429_without_retry_after_is_throttled_after_bounded_retries() {
     );
     insta::assert_json_snapshot!(err);
 }
+
+/// The recorded 401 of a challenge item: `WWW-Authenticate` verbatim, the body (none for
+/// Managed HSM) in AKV's bytes. One recording (Python, 2022) kept the `Content-Length` (97) but not
+/// the body; it gets the body the service sent with that length in the same years.
+fn challenge_response(item: &Value, all: &Value) -> RecordedResponse {
+    let length = item["Content-Length"].as_str().unwrap();
+    let body = match &item["body"] {
+        Value::Object(_) => akv_body(&item["body"]),
+        Value::Null if length != "0" => all["vault"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["Content-Length"] == length && i["body"].is_object())
+            .map(|i| akv_body(&i["body"]))
+            .unwrap(),
+        _ => Vec::new(),
+    };
+    assert_eq!(
+        body.len().to_string(),
+        length,
+        "{}: body bytes",
+        item["source"]
+    );
+    let mut r = response(401, JSON, body);
+    r.headers.push((
+        "WWW-Authenticate".into(),
+        item["WWW-Authenticate"].as_str().unwrap().into(),
+    ));
+    r
+}
+
+/// Every recorded challenge, vault (2019–2026: `login.windows.net`, then
+/// `login.microsoftonline.com`) and Managed HSM (empty body), in place of the test vault's own:
+/// the SDK path the plugin uses parses it, asks the configured credential for a token for the
+/// challenge's resource (the test vault accepts only that audience, and a managed-identity token
+/// request shows the resource), and signs. The authority named in a challenge (a real Entra
+/// tenant) is never asked: tokens come from the configured authority and tenant only.
+#[test]
+fn recorded_401_challenges_lead_to_a_token_for_their_resource() {
+    let all = fixture("challenges_401.json");
+    let mut cases: Vec<(&Value, &str)> = Vec::new();
+    for item in all["vault"].as_array().unwrap() {
+        cases.push((item, "https://vault.azure.net"));
+    }
+    for item in all["managed_hsm"].as_array().unwrap() {
+        cases.push((item, "https://managedhsm.azure.net"));
+    }
+    assert_eq!(cases.len(), 10);
+    for kind in [
+        CredentialKind::ClientSecret,
+        CredentialKind::ManagedIdentity,
+    ] {
+        for &(item, resource) in &cases {
+            let header = item["WWW-Authenticate"].as_str().unwrap();
+            assert!(
+                header.contains(&format!("resource=\"{resource}\"")),
+                "{header}"
+            );
+            assert!(!header.contains("scope="), "{header}");
+            let s = setup_with(
+                VaultConfig {
+                    challenge_resource: resource.into(),
+                    ..VaultConfig::default()
+                },
+                kind,
+            );
+            // An unauthenticated request meets the recorded challenge instead of the vault's own
+            // (a later run may pre-authenticate and never meet one).
+            let recorded = challenge_response(item, &all);
+            for path in ["/secrets/recorded/**", "/keys/recorded/*/sign"] {
+                let method = if path.ends_with("sign") {
+                    "POST"
+                } else {
+                    "GET"
+                };
+                s.vault.inject(
+                    Fault::on(method, path, FaultAction::Challenge(recorded.clone())).times(1),
+                );
+            }
+            let what = format!("{kind:?} {}", item["source"]);
+            s.plugin
+                .describe_and_sign(&s.id, json!({}))
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+            let log = s.vault.requests();
+            let challenged: Vec<_> = log.iter().filter(|r| r.status == 401).collect();
+            assert!(!challenged.is_empty(), "{what}: {log:?}");
+            assert_eq!(
+                log[0].status, 401,
+                "{what}: the first request is challenged"
+            );
+            assert!(challenged.iter().all(|r| !r.bearer), "{what}");
+            let tokens: Vec<_> = log.iter().filter(|r| r.route == RouteKind::Token).collect();
+            assert!(!tokens.is_empty(), "{what}");
+            let tenant = &s.vault.config().tenant_id;
+            for t in &tokens {
+                assert_eq!(t.status, 200, "{what}: {t:?}");
+                match kind {
+                    CredentialKind::ManagedIdentity => {
+                        let query = t.query.as_deref().unwrap_or("");
+                        let asked: Vec<_> = url::form_urlencoded::parse(query.as_bytes())
+                            .filter(|(k, _)| k == "resource")
+                            .map(|(_, v)| v.into_owned())
+                            .collect();
+                        assert_eq!(asked, [resource], "{what}: {t:?}");
+                    }
+                    _ => assert!(t.path.starts_with(&format!("/{tenant}/")), "{what}: {t:?}"),
+                }
+            }
+            // Every authenticated request carried a token the vault took for its resource.
+            assert!(
+                log.iter()
+                    .filter(|r| r.bearer)
+                    .all(|r| r.status == 200 && r.owner.is_some()),
+                "{what}: {log:?}"
+            );
+        }
+    }
+}
