@@ -113,6 +113,10 @@ fn setup_with(config: VaultConfig, kind: CredentialKind) -> Setup {
         ),
         ("HOME".into(), home.path().display().to_string()),
         ("NOTATION_AKV_TIMEOUT".into(), "5s".into()),
+        (
+            "NOTATION_AKV_LOG_FILE".into(),
+            home.path().join("akv.log").display().to_string(),
+        ),
     ]);
     let plugin = Plugin { home, env };
     Setup {
@@ -129,7 +133,7 @@ fn setup() -> Setup {
 }
 
 /// Where a recorded answer is served: which request of a `/certificates/` id sign.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum At {
     Certificate,
     Secret,
@@ -473,4 +477,104 @@ fn recorded_401_challenges_lead_to_a_token_for_their_resource() {
             );
         }
     }
+}
+
+/// The recorded exchange's successful GET of this kind (`/secrets/`, `/certificates/`).
+fn recorded_get(json: &str, kind: &str) -> Value {
+    let v = fixture(json);
+    v["Entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| {
+            e["RequestMethod"] == "GET"
+                && e["StatusCode"] == 200
+                && e["RequestUri"].as_str().unwrap().contains(kind)
+                && e["ResponseBody"][if kind == "/secrets/" { "value" } else { "cer" }].is_string()
+        })
+        .unwrap_or_else(|| panic!("{json}: no {kind} GET"))["ResponseBody"]
+        .clone()
+}
+
+/// The rule ids a message names (`[leaf.eku.forbidden]`), without the validity rules: the
+/// recorded certificates expire, so those depend on the day the test runs.
+fn rule_ids(message: &str) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut rest = message;
+    while let Some(start) = rest.find('[') {
+        let tail = &rest[start + 1..];
+        let Some(end) = tail.find(']') else { break };
+        let id = &tail[..end];
+        if id.contains('.')
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b == b'.' || b == b'-')
+            && !id.starts_with("validity.")
+        {
+            ids.push(id.to_string());
+        }
+        rest = &tail[end..];
+    }
+    ids
+}
+
+/// The recorded secret and certificate bundles, served as the vault's answer, go through the
+/// plugin's chain sources: the PKCS#12 and PEM secrets (key first, zero-length empty password)
+/// and the bundles' `cer` parse, the private key in each secret is noticed and dropped, and the
+/// certificate is refused with the Notary Project rules it breaks, never with a parse error.
+#[test]
+fn recorded_secrets_and_certificates_parse_and_are_refused_by_rule() {
+    let s = setup();
+    let mut report = Vec::new();
+    for json in [
+        "net2024_DownloadLatestCertificate_pkcs12.json",
+        "net2024_ECDsa_P-384_pkcs12_signremote.json",
+        "net2024_ECDsa_P-521_pem_signremote.json",
+        "net2024aug_DownloadVersionedCertificate_pkcs12.json",
+        "net2024aug_ValidateMergeCertificate_ca_issued_get.json",
+        "rust2025_sign_jwt_with_ec_certificate.json",
+    ] {
+        let mut sources = vec![(At::Certificate, "/certificates/")];
+        if !json.contains("ValidateMerge") && !json.starts_with("rust") {
+            sources.push((At::Secret, "/secrets/"));
+        }
+        for (at, kind) in sources {
+            let body = recorded_get(json, kind);
+            s.serve(at, response(200, JSON, body.to_string().into_bytes()));
+            let _ = std::fs::remove_file(s.plugin.home.path().join("akv.log"));
+            let config = match at {
+                At::Certificate => json!({"self_signed": "true"}),
+                _ => json!({}),
+            };
+            let out = s.plugin.describe(&s.id, config);
+            let err = &out.stderr;
+            let what = format!("{json} {kind}");
+            assert_eq!(code(err), "VALIDATION_ERROR", "{what}: {err}");
+            if json.contains("ValidateMerge") {
+                // CA-issued: with self_signed=true the issuer is named instead.
+                assert!(
+                    message(err).contains("self_signed=true, but certificate \"CN=Azure SDK\""),
+                    "{what}: {err}"
+                );
+                report.push(format!("{what}: not self-signed, issuer named"));
+                continue;
+            }
+            assert!(
+                message(err).contains("does not meet the Notary Project requirements"),
+                "{what}: {err}"
+            );
+            let ids = rule_ids(message(err));
+            assert!(!ids.is_empty(), "{what}: {err}");
+            if at == At::Secret {
+                let log = s.plugin.log();
+                assert!(log.contains("contains its private key"), "{what}: {log}");
+                assert!(
+                    !log.contains("PRIVATE KEY"),
+                    "{what}: the key is not logged"
+                );
+            }
+            report.push(format!("{what}: {}", ids.join(", ")));
+        }
+    }
+    insta::assert_snapshot!(report.join("\n"));
 }
