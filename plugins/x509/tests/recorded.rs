@@ -278,6 +278,31 @@ fn the_rust_sdk_es256_signature_over_an_empty_key_version_verifies() {
     assert_eq!(bundle[0]["ResponseBody"]["kid"], s.kid.as_str());
     let cert = Certificate::from_der(&fixture("rust2025_ec256.cer")).unwrap();
     assert_verifies("rust ES256", cert.public_key(), &s);
+    // The digest is SHA-256 of a JWS signing input (the SDK test's JWT, header and claims
+    // below): the signature verifies as notation checks a JWS, over the message itself.
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(br#"{"alg":"ES256","typ":"JWT"}"#),
+        URL_SAFE_NO_PAD.encode(br#"{"sub":"heaths","name":"Heath Stewart","iat":1743833691}"#)
+    );
+    assert_eq!(
+        verify_plugin_signature(
+            cert.public_key(),
+            SigningAlgorithm::EcdsaSha256,
+            input.as_bytes(),
+            &s.signature
+        ),
+        Ok(())
+    );
+    assert_eq!(
+        verify_plugin_signature(
+            cert.public_key(),
+            SigningAlgorithm::EcdsaSha256,
+            input.as_bytes(),
+            &tampered(&s.signature)
+        ),
+        Err(SignatureError::Invalid)
+    );
 }
 
 #[test]
