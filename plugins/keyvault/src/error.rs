@@ -1,10 +1,13 @@
 //! Vault failures and their mapping to the protocol's error codes.
 //!
 //! The mapping is the one place where HTTP meets the spec: 401/403 → `ACCESS_DENIED` naming the
-//! permission both as an access-policy permission and as an RBAC role; 404 → `VALIDATION_ERROR`
+//! permission both as an access-policy permission and as an RBAC role (a 403 from the vault's
+//! network rules, `innererror` `ForbiddenByFirewall`/`ForbiddenByConnection`, says the network is
+//! refused instead; a disabled object is named as such); 400 and 404 → `VALIDATION_ERROR`, 404
 //! naming the object; 429 after bounded retries → `THROTTLED`; a passed deadline → `TIMEOUT`;
-//! anything else → `ERROR`. `errorMetadata` carries `httpStatus`, `azureErrorCode` and
-//! `requestId` (the vault's `x-ms-request-id`) when known, for support tickets.
+//! anything else → `ERROR`. `errorMetadata` carries `httpStatus`, `azureErrorCode`,
+//! `azureInnerErrorCode` and `requestId` (the vault's `x-ms-request-id`) when known, for support
+//! tickets.
 
 use notation_akv_protocol::{ErrorCode, PluginError};
 use std::fmt;

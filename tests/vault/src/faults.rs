@@ -181,4 +181,22 @@ mod tests {
         assert!(faults.take("GET", "/keys/a").is_some());
         assert!(faults.take("GET", "/keys/a").is_none());
     }
+
+    #[test]
+    fn challenges_are_only_for_requests_without_a_valid_token() {
+        let recorded = RecordedResponse {
+            status: 401,
+            headers: vec![("WWW-Authenticate".into(), "Bearer resource=\"x\"".into())],
+            body: Vec::new(),
+        };
+        let mut faults = Faults::default();
+        faults.add(Fault::on("GET", "/keys/**", FaultAction::Challenge(recorded.clone())).times(1));
+        faults.add(Fault::on("GET", "/keys/**", FaultAction::DropConnection));
+        assert_eq!(
+            faults.take("GET", "/keys/a"),
+            Some(FaultAction::DropConnection)
+        );
+        assert_eq!(faults.take_challenge("GET", "/keys/a"), Some(recorded));
+        assert_eq!(faults.take_challenge("GET", "/keys/a"), None);
+    }
 }
