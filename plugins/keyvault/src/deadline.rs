@@ -124,7 +124,10 @@ fn classify(target: &Target, error: azure_core::Error, attempt: u32) -> Failure 
             let status = u16::from(*status);
             let mut detail = ServiceDetail {
                 status,
-                azure_code: error_code.clone(),
+                // azure_core falls back to the status ("403") when the body names no code.
+                azure_code: error_code
+                    .clone()
+                    .filter(|c| !c.bytes().all(|b| b.is_ascii_digit())),
                 ..Default::default()
             };
             let mut retry_after = None;
@@ -136,7 +139,28 @@ fn classify(target: &Target, error: azure_core::Error, attempt: u32) -> Failure 
                     ))
                     .map(str::to_string);
                 retry_after = retry_after_of(headers);
-                detail.message = service_message(raw.body());
+                let body = raw.body();
+                detail.message = service_message(body);
+                if detail.azure_code.is_none() {
+                    detail.azure_code = service_code(body);
+                }
+                detail.inner_code = inner_code(body);
+                let content_type = headers
+                    .get_optional_str(&azure_core::http::headers::CONTENT_TYPE)
+                    .unwrap_or("");
+                if !body.is_empty() && !content_type.to_ascii_lowercase().contains("json") {
+                    detail.foreign_content_type = Some(
+                        content_type
+                            .split(';')
+                            .next()
+                            .unwrap_or_default()
+                            .trim()
+                            .chars()
+                            .take(80)
+                            .collect(),
+                    )
+                    .filter(|t: &String| !t.is_empty());
+                }
             }
             let http = VaultError::Http {
                 target: target.clone(),
@@ -203,10 +227,27 @@ fn retry_after_of(headers: &azure_core::http::headers::Headers) -> Option<Durati
 }
 
 /// `error.message` of Key Vault's `{"error":{"code","message"}}` body, if it has one.
+fn service_code(body: &[u8]) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    let code = value.get("error")?.get("code")?.as_str()?;
+    Some(code.chars().take(80).collect())
+}
+
 fn service_message(body: &[u8]) -> Option<String> {
     let value: serde_json::Value = serde_json::from_slice(body).ok()?;
     let message = value.get("error")?.get("message")?.as_str()?;
     Some(message.chars().take(500).collect())
+}
+
+/// `innererror.code`, found by its text so a body cut short (as proxies and log excerpts cut
+/// them) still yields it.
+fn inner_code(body: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(body).ok()?;
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let rest = &compact[compact.find("\"innererror\":{\"code\":\"")? + 22..];
+    let code = &rest[..rest.find('"')?];
+    (!code.is_empty() && code.len() <= 80 && code.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then(|| code.to_string())
 }
 
 /// The error text with its source chain, on one line, without the SDK's troubleshooting footer.

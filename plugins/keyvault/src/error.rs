@@ -1,10 +1,13 @@
 //! Vault failures and their mapping to the protocol's error codes.
 //!
 //! The mapping is the one place where HTTP meets the spec: 401/403 → `ACCESS_DENIED` naming the
-//! permission both as an access-policy permission and as an RBAC role; 404 → `VALIDATION_ERROR`
+//! permission both as an access-policy permission and as an RBAC role (a 403 from the vault's
+//! network rules, `innererror` `ForbiddenByFirewall`/`ForbiddenByConnection`, says the network is
+//! refused instead; a disabled object is named as such); 400 and 404 → `VALIDATION_ERROR`, 404
 //! naming the object; 429 after bounded retries → `THROTTLED`; a passed deadline → `TIMEOUT`;
-//! anything else → `ERROR`. `errorMetadata` carries `httpStatus`, `azureErrorCode` and
-//! `requestId` (the vault's `x-ms-request-id`) when known, for support tickets.
+//! anything else → `ERROR`. `errorMetadata` carries `httpStatus`, `azureErrorCode`,
+//! `azureInnerErrorCode` and `requestId` (the vault's `x-ms-request-id`) when known, for support
+//! tickets.
 
 use notation_akv_protocol::{ErrorCode, PluginError};
 use std::fmt;
@@ -91,8 +94,13 @@ impl fmt::Display for Target {
 pub struct ServiceDetail {
     pub status: u16,
     pub azure_code: Option<String>,
+    /// `innererror.code` (`ForbiddenByRbac`, `ForbiddenByFirewall`, `SecretDisabled`, …).
+    pub inner_code: Option<String>,
     pub message: Option<String>,
     pub request_id: Option<String>,
+    /// The response's content type when the body was not Key Vault's JSON error (`text/html`
+    /// from a proxy or the front end), so the message can say who answered.
+    pub foreign_content_type: Option<String>,
 }
 
 /// A failed vault operation.
@@ -239,6 +247,9 @@ impl VaultError {
             if let Some(c) = &detail.azure_code {
                 error = error.with_metadata("azureErrorCode", c.clone());
             }
+            if let Some(c) = &detail.inner_code {
+                error = error.with_metadata("azureInnerErrorCode", c.clone());
+            }
             if let Some(id) = &detail.request_id {
                 error = error.with_metadata("requestId", id.clone());
             }
@@ -250,21 +261,50 @@ impl VaultError {
 fn http_message(target: &Target, detail: &ServiceDetail) -> (ErrorCode, String) {
     let op = target.operation;
     // "HTTP 403 Forbidden: <the vault's message>"
-    let http = match (&detail.azure_code, &detail.message) {
+    let mut http = match (&detail.azure_code, &detail.message) {
         (Some(c), Some(m)) => format!("HTTP {} {c}: {m}", detail.status),
         (Some(c), None) => format!("HTTP {} {c}", detail.status),
         (None, Some(m)) => format!("HTTP {}: {m}", detail.status),
         (None, None) => format!("HTTP {}", detail.status),
     };
-    let disabled = detail
-        .message
-        .as_deref()
-        .is_some_and(|m| m.to_ascii_lowercase().contains("disabled"))
-        || detail
-            .azure_code
-            .as_deref()
-            .is_some_and(|c| c.to_ascii_lowercase().contains("disabled"));
+    if let Some(c) = &detail.inner_code {
+        http.push_str(&format!(" [{c}]"));
+    }
+    if let Some(t) = &detail.foreign_content_type {
+        http.push_str(&format!(
+            ", a {t} answer instead of Key Vault's JSON: something in front of the vault (proxy, gateway) \
+             or a request URL without an object answered; check the vault URL in --id"
+        ));
+    }
+    let lower = |s: &Option<String>| s.as_deref().unwrap_or("").to_ascii_lowercase();
+    let (code, inner, text) = (
+        lower(&detail.azure_code),
+        lower(&detail.inner_code),
+        lower(&detail.message),
+    );
+    // AKV's network rules: innererror ForbiddenByFirewall / ForbiddenByConnection (and the
+    // perimeter's NSP wording). Checked first: "Public network access is disabled" is not a
+    // disabled object.
+    let network = inner.starts_with("forbiddenbyfirewall")
+        || inner.starts_with("forbiddenbyconnection")
+        || inner.contains("nsp")
+        || text.contains("network access is disabled")
+        || text.contains("not allowed by nsp rules")
+        || text.contains("client address is not authorized");
+    let disabled = !network
+        && (text.contains("disabled") || code.contains("disabled") || inner.contains("disabled"));
     match detail.status {
+        403 if network => (
+            ErrorCode::AccessDenied,
+            format!(
+                "Azure Key Vault refused this client's network when asked to {} {target} ({http}). \
+                 The vault's firewall, network security perimeter or private-link settings do not admit \
+                 the address this request came from; permissions are not the problem. Sign from a network \
+                 the vault allows (through its private endpoint, or from an address in its firewall rules), \
+                 or have the vault's networking settings admit this one",
+                op.verb()
+            ),
+        ),
         401 | 403 if disabled => (
             ErrorCode::AccessDenied,
             format!(
@@ -320,6 +360,14 @@ fn http_message(target: &Target, detail: &ServiceDetail) -> (ErrorCode, String) 
             ErrorCode::ValidationError,
             format!("the {target} was not found ({http}); check the name and version in --id"),
         ),
+        400 => (
+            ErrorCode::ValidationError,
+            format!(
+                "Azure Key Vault refused the request to {} {target} as invalid ({http}); \
+                 check the key id in --id and that the key's type supports the key spec",
+                op.verb()
+            ),
+        ),
         429 => (
             ErrorCode::Throttled,
             format!(
@@ -364,6 +412,7 @@ mod tests {
                 azure_code: Some(code.into()),
                 message: Some(message.into()),
                 request_id: Some("rid-1".into()),
+                ..Default::default()
             },
         }
         .to_plugin_error()
@@ -434,7 +483,7 @@ mod tests {
         );
         assert_eq!(
             http(Operation::Sign, 400, "BadParameter", "x").error_code,
-            ErrorCode::Generic
+            ErrorCode::ValidationError
         );
         let disabled = http(
             Operation::Sign,
@@ -487,6 +536,7 @@ mod tests {
             azure_code: Some(code.into()),
             message: Some(message.into()),
             request_id: Some("00000000-request-id".into()),
+            ..Default::default()
         };
         let cases = [
             VaultError::Http {

@@ -338,4 +338,42 @@ mod tests {
         let err = certificates(b"not a pfx").unwrap_err();
         assert!(err.contains("not a PKCS#12 file"), "{err}");
     }
+
+    /// PKCS#12 secrets recorded from the live service (`tests/fixtures/akv-recorded`): MAC and
+    /// 3DES safes keyed with the zero-length empty password, which p12-keystore refuses, so the
+    /// focused reader must give the one certificate, byte-identical to the bundle's `cer`.
+    #[test]
+    fn recorded_akv_secrets_give_the_bundle_certificate() {
+        macro_rules! recorded {
+            ($name:literal) => {
+                include_bytes!(concat!("../../../tests/fixtures/akv-recorded/", $name)).as_slice()
+            };
+        }
+        for (label, p12, cer) in [
+            (
+                "rsa 2024",
+                recorded!("net2024_rsa.p12"),
+                recorded!("net2024_rsa.cer"),
+            ),
+            (
+                "ec384",
+                recorded!("net2024_ec384.p12"),
+                recorded!("net2024_ec384.cer"),
+            ),
+            (
+                "rsa aug 2024",
+                recorded!("net2024aug_rsa.p12"),
+                recorded!("net2024aug_rsa.cer"),
+            ),
+        ] {
+            assert!(
+                p12_keystore::Pkcs12Archive::from_pkcs12(p12, "").is_err(),
+                "{label}: p12-keystore now reads it; the fallback is untested here"
+            );
+            for found in [certificates(p12).unwrap(), read_certificates(p12).unwrap()] {
+                assert_eq!(found.certificates, vec![cer.to_vec()], "{label}");
+                assert!(found.had_private_key, "{label}");
+            }
+        }
+    }
 }

@@ -1,5 +1,6 @@
 //! Public keys: key specs, comparison with an Azure Key Vault JWK, and plugin signature checks.
 
+use aws_lc_rs::digest as lc_digest;
 use aws_lc_rs::signature::{self as lc, UnparsedPublicKey};
 use base64::Engine as _;
 use const_oid::ObjectIdentifier;
@@ -154,6 +155,47 @@ pub fn verify_plugin_signature(
             expected,
         });
     }
+    let digest = lc_digest::digest(digest_algorithm(algorithm), message);
+    verify_digest_with(algorithm, spki, &digest, signature)
+}
+
+/// Verifies a signature over a digest, the way Azure Key Vault makes one: `sign` takes the
+/// algorithm and the digest (the request's base64url `value`), never the message. The same
+/// checks as [`verify_plugin_signature`] (PSS salt of exactly the hash length, fixed-width
+/// ECDSA `r || s`) except the Notary Project pairing of key spec and algorithm: a vault signs with
+/// any algorithm its key type supports (PS512 with an RSA-2048 key), which notation refuses, so
+/// callers that hand signatures to notation use [`verify_plugin_signature`].
+pub fn verify_digest_signature(
+    spki: &SubjectPublicKeyInfoOwned,
+    algorithm: SigningAlgorithm,
+    digest: &[u8],
+    signature: &[u8],
+) -> Result<(), SignatureError> {
+    let hash = digest_algorithm(algorithm);
+    let digest = lc_digest::Digest::import_less_safe(digest, hash).map_err(|_| {
+        SignatureError::MalformedParameters(format!(
+            "a {algorithm} digest has {} bytes, not {}",
+            hash.output_len(),
+            digest.len()
+        ))
+    })?;
+    verify_digest_with(algorithm, spki, &digest, signature)
+}
+
+fn digest_algorithm(algorithm: SigningAlgorithm) -> &'static lc_digest::Algorithm {
+    match algorithm {
+        SigningAlgorithm::RsassaPssSha256 | SigningAlgorithm::EcdsaSha256 => &lc_digest::SHA256,
+        SigningAlgorithm::RsassaPssSha384 | SigningAlgorithm::EcdsaSha384 => &lc_digest::SHA384,
+        SigningAlgorithm::RsassaPssSha512 | SigningAlgorithm::EcdsaSha512 => &lc_digest::SHA512,
+    }
+}
+
+fn verify_digest_with(
+    algorithm: SigningAlgorithm,
+    spki: &SubjectPublicKeyInfoOwned,
+    digest: &lc_digest::Digest,
+    signature: &[u8],
+) -> Result<(), SignatureError> {
     // Defaults of these parameter sets: PSS salt length = digest length, checked exactly.
     let verifier: &'static dyn lc::VerificationAlgorithm = match algorithm {
         SigningAlgorithm::RsassaPssSha256 => &lc::RSA_PSS_2048_8192_SHA256,
@@ -163,7 +205,12 @@ pub fn verify_plugin_signature(
         SigningAlgorithm::EcdsaSha384 => &lc::ECDSA_P384_SHA384_FIXED,
         SigningAlgorithm::EcdsaSha512 => &lc::ECDSA_P521_SHA512_FIXED,
     };
-    verify_with(verifier, spki, message, signature)
+    let spki_der = spki
+        .to_der()
+        .map_err(|e| KeyError::Malformed(e.to_string()))?;
+    UnparsedPublicKey::new(verifier, spki_der)
+        .verify_digest(digest, signature)
+        .map_err(|_| SignatureError::Invalid)
 }
 
 pub(crate) fn verify_with(

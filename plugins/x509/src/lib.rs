@@ -6,7 +6,7 @@
 //! | module | concept |
 //! |---|---|
 //! | [`cert`] | parsing DER/PEM bundles (private-key blocks detected, never kept), fingerprints, names, validity |
-//! | [`key`] | key specs, "is this certificate's key the vault key" (JWK), plugin signature verification as notation does it |
+//! | [`key`] | key specs, "is this certificate's key the vault key" (JWK), plugin signature verification as notation does it, and of a digest as the vault signs it |
 //! | [`signed_data`] | signatures inside X.509 structures: certificates, CRLs, OCSP responses (SHA-1 only on request) |
 //! | [`chain`] | ordering an unordered bag of certificates into leaf → root |
 //! | [`codesigning`] | the Notary Project certificate requirements, all violations with rule ids and fixes |
@@ -42,7 +42,10 @@ pub mod signed_data;
 pub use cert::{Bundle, CertError, CertRef, Certificate, parse_bundle};
 pub use chain::{ChainError, build_chain};
 pub use codesigning::{Rule, Violation, validate_code_signing_chain};
-pub use key::{Jwk, KeyError, SignatureError, key_spec, matches_jwk, verify_plugin_signature};
+pub use key::{
+    Jwk, KeyError, SignatureError, key_spec, matches_jwk, verify_digest_signature,
+    verify_plugin_signature,
+};
 pub use name::{
     DistinguishedName, IdentityError, NameError, is_subset, parse_distinguished_name,
     verify_x509_trusted_identities,

@@ -21,6 +21,21 @@ pub enum FaultAction {
     TruncateBody,
     /// Close the connection without any response.
     DropConnection,
+    /// Answer with this response verbatim.
+    Respond(RecordedResponse),
+    /// Instead of the vault's own 401 challenge to a request without a valid token, answer with
+    /// this response verbatim (e.g. a challenge recorded from the live service). Never used on
+    /// requests that carry a valid token.
+    Challenge(RecordedResponse),
+}
+
+/// A whole response: status, headers (names lowercase or not, as recorded) and body bytes, served
+/// as given; the server only adds `x-ms-request-id` and computes `content-length`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
 }
 
 impl FaultAction {
@@ -112,9 +127,29 @@ impl Faults {
         self.0.clear();
     }
 
-    /// The action for this request, using up one of the fault's allowed hits.
+    /// The action for this authenticated request, using up one of the fault's allowed hits.
     pub fn take(&mut self, method: &str, path: &str) -> Option<FaultAction> {
-        let fault = self.0.iter_mut().find(|f| f.matches(method, path))?;
+        self.take_where(method, path, |a| !matches!(a, FaultAction::Challenge(_)))
+    }
+
+    /// The challenge to answer a request without a valid token with, if one is installed.
+    pub fn take_challenge(&mut self, method: &str, path: &str) -> Option<RecordedResponse> {
+        match self.take_where(method, path, |a| matches!(a, FaultAction::Challenge(_)))? {
+            FaultAction::Challenge(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    fn take_where(
+        &mut self,
+        method: &str,
+        path: &str,
+        applies: impl Fn(&FaultAction) -> bool,
+    ) -> Option<FaultAction> {
+        let fault = self
+            .0
+            .iter_mut()
+            .find(|f| applies(&f.action) && f.matches(method, path))?;
         if let Some(n) = fault.remaining.as_mut() {
             *n -= 1;
         }
@@ -145,5 +180,23 @@ mod tests {
         assert!(faults.take("GET", "/keys/a").is_some());
         assert!(faults.take("GET", "/keys/a").is_some());
         assert!(faults.take("GET", "/keys/a").is_none());
+    }
+
+    #[test]
+    fn challenges_are_only_for_requests_without_a_valid_token() {
+        let recorded = RecordedResponse {
+            status: 401,
+            headers: vec![("WWW-Authenticate".into(), "Bearer resource=\"x\"".into())],
+            body: Vec::new(),
+        };
+        let mut faults = Faults::default();
+        faults.add(Fault::on("GET", "/keys/**", FaultAction::Challenge(recorded.clone())).times(1));
+        faults.add(Fault::on("GET", "/keys/**", FaultAction::DropConnection));
+        assert_eq!(
+            faults.take("GET", "/keys/a"),
+            Some(FaultAction::DropConnection)
+        );
+        assert_eq!(faults.take_challenge("GET", "/keys/a"), Some(recorded));
+        assert_eq!(faults.take_challenge("GET", "/keys/a"), None);
     }
 }

@@ -64,9 +64,11 @@
 //! as notation does (command argument, request on stdin, cleared environment, deadline).
 //!
 //! **Faults and log.** [`TestVault::inject`] a [`Fault`] per method + path pattern (optionally
-//! `.times(n)`): an error status with optional `Retry-After`, a delay, a truncated body or a
-//! dropped connection. On vault routes faults hit only authenticated requests, so the SDK's
-//! unauthenticated first probe doesn't use them up. [`TestVault::requests`] and
+//! `.times(n)`): an error status with optional `Retry-After`, a delay, a truncated body, a
+//! dropped connection, or a [`RecordedResponse`] served verbatim (`Respond`, or `Challenge` in
+//! place of the vault's own 401 to a request without a valid token). On vault routes the other
+//! faults hit only authenticated requests, so the SDK's unauthenticated first probe doesn't use
+//! them up. [`TestVault::requests`] and
 //! [`TestVault::count`] show what was asked. No token or secret is ever logged.
 //!
 //! # Example
@@ -98,7 +100,7 @@ mod shared;
 mod store;
 mod tls;
 
-pub use faults::{Fault, FaultAction};
+pub use faults::{Fault, FaultAction, RecordedResponse};
 pub use fixtures::{Fixture, Fixtures};
 pub use identity::ClientAuth;
 pub use log::{CredentialKind, RequestRecord, RouteKind, TokenOwner};

@@ -1,11 +1,12 @@
 //! A response before it meets hyper, and AKV's error body.
 
+use crate::faults::RecordedResponse;
 use serde_json::{Value, json};
 
 #[derive(Debug, Clone)]
 pub(crate) struct Reply {
     pub status: u16,
-    pub headers: Vec<(&'static str, String)>,
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
@@ -13,7 +14,10 @@ impl Reply {
     pub fn json(status: u16, value: &Value) -> Reply {
         Reply {
             status,
-            headers: vec![("content-type", "application/json; charset=utf-8".into())],
+            headers: vec![(
+                "content-type".into(),
+                "application/json; charset=utf-8".into(),
+            )],
             body: value.to_string().into_bytes(),
         }
     }
@@ -49,8 +53,17 @@ impl Reply {
         )
     }
 
+    /// A response exactly as given (e.g. one recorded from the live service).
+    pub fn verbatim(response: &RecordedResponse) -> Reply {
+        Reply {
+            status: response.status,
+            headers: response.headers.clone(),
+            body: response.body.clone(),
+        }
+    }
+
     pub fn with_header(mut self, name: &'static str, value: String) -> Reply {
-        self.headers.push((name, value));
+        self.headers.push((name.into(), value));
         self
     }
 }

@@ -141,7 +141,7 @@ pub(crate) async fn handle(state: &Mutex<State>, base: &str, req: Incoming) -> O
     // Authenticate vault routes first: faults are for requests that would otherwise be served.
     let mut owner = None;
     if !matches!(kind, RouteKind::Token | RouteKind::Other) {
-        let st = lock(state);
+        let mut st = lock(state);
         let has_api_version = req.query.as_deref().is_some_and(|q| {
             url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "api-version")
         });
@@ -157,7 +157,10 @@ pub(crate) async fn handle(state: &Mutex<State>, base: &str, req: Incoming) -> O
                     owner = Some(o);
                     None
                 }
-                Err(problem) => Some(challenge(&st.identity, base, problem)),
+                Err(problem) => Some(match st.faults.take_challenge(&req.method, &req.path) {
+                    Some(recorded) => Reply::verbatim(&recorded),
+                    None => challenge(&st.identity, base, problem),
+                }),
             }
         };
         if let Some(reply) = early {
@@ -169,6 +172,9 @@ pub(crate) async fn handle(state: &Mutex<State>, base: &str, req: Incoming) -> O
     let action = lock(state).faults.take(&req.method, &req.path);
     let outcome = match action {
         Some(FaultAction::DropConnection) => Outcome::Drop,
+        Some(FaultAction::Respond(recorded) | FaultAction::Challenge(recorded)) => {
+            Outcome::Reply(Reply::verbatim(&recorded))
+        }
         Some(FaultAction::Status {
             status,
             code,
