@@ -4,7 +4,8 @@
 //! reuses its TLS connection. TLS roots: with reqwest 0.13's `rustls` feature and no extra roots,
 //! reqwest builds a `rustls-platform-verifier` verifier, which on Linux loads roots through
 //! `rustls-native-certs`; that honours `SSL_CERT_FILE`/`SSL_CERT_DIR` (instead of the system
-//! store), which is how the test vault's CA reaches the plugin. Timeouts are set from the
+//! store), which is how the test vault's CA reaches the plugin. The builder comes from
+//! `notation_akv_http` (TLS crypto provider, `TCP_NODELAY`). Timeouts are set from the
 //! command's deadline; the SDK's own retry policy is switched off because [`crate::deadline`]
 //! retries with the deadline in view.
 //!
@@ -90,7 +91,7 @@ pub fn client_options(
     timeout: Duration,
     policy: Arc<ExchangeLogPolicy>,
 ) -> Result<ClientOptions, reqwest::Error> {
-    let http = reqwest::Client::builder()
+    let http = notation_akv_http::client_builder()
         .connect_timeout(timeout.min(Duration::from_secs(10)))
         .timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
