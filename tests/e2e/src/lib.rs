@@ -12,6 +12,7 @@
 //! - **Capture what notation really sends.** The [`recorder`] plugin logs each request verbatim
 //!   and signs with a [`local_key::LocalKey`]; [`examples`] turns the captures into `spec/examples`.
 
+pub mod bench;
 pub mod env;
 pub mod error;
 pub mod examples;

@@ -17,12 +17,8 @@ use std::time::{Duration, SystemTime};
 
 use akv_test_responders::crl::Reason;
 use akv_test_responders::ocsp::{OcspResponder, Status};
-use akv_test_responders::pki::{CertOptions, Issued, TestCa};
-use notation_akv_e2e::local_key::LocalKey;
+use akv_test_responders::pki::{CertOptions, TestCa};
 use notation_akv_e2e::{Artifact, NotationEnv, Registry, examples, locate};
-use notation_akv_envelope::{Attribute, EnvelopeType, SignRequest};
-use notation_akv_protocol::SigningAlgorithm;
-use notation_akv_protocol::generate_envelope::PAYLOAD_TYPE_NOTARY;
 use serde_json::{Value, json};
 use verifier_support::*;
 
@@ -39,98 +35,6 @@ fn install_recording_verifier(env: &NotationEnv, capture: &Path) {
         .unwrap();
 }
 
-fn sha256_hex(der: &[u8]) -> String {
-    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der)
-        .as_ref()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// A JWS Notary envelope for `artifact`, signed by `key`, with the given critical extended
-/// attributes (besides the signing scheme).
-fn envelope(
-    env: &NotationEnv,
-    artifact: &Artifact,
-    key: &LocalKey,
-    extended: &[(&str, &str)],
-) -> Vec<u8> {
-    let descriptor: Value = serde_json::from_str(
-        &env.oras_ok(&[
-            "manifest",
-            "fetch",
-            "--plain-http",
-            "--descriptor",
-            &artifact.by_digest(),
-        ])
-        .unwrap()
-        .stdout,
-    )
-    .unwrap();
-    let payload = json!({"targetArtifact": {
-        "mediaType": descriptor["mediaType"],
-        "digest": descriptor["digest"],
-        "size": descriptor["size"],
-    }});
-    let attributes: Vec<Attribute> = extended
-        .iter()
-        .map(|(key, value)| Attribute {
-            key: key.to_string(),
-            value: json!(value),
-            critical: true,
-        })
-        .collect();
-    let payload = payload.to_string();
-    let unsigned = notation_akv_envelope::prepare(
-        EnvelopeType::Jws,
-        &SignRequest {
-            payload: payload.as_bytes(),
-            content_type: PAYLOAD_TYPE_NOTARY,
-            algorithm: SigningAlgorithm::EcdsaSha256,
-            signing_time: time::OffsetDateTime::now_utc() - Duration::from_secs(60),
-            expiry: None,
-            extended_attributes: &attributes,
-            certificate_chain: key.chain(),
-            signing_agent: "notation-akv e2e test envelope",
-        },
-    )
-    .unwrap();
-    let signature = key.sign("SHA-256", unsigned.signing_input()).unwrap();
-    unsigned.finish(signature).unwrap()
-}
-
-/// Pushes an artifact and attaches `envelope_for(artifact)` as its Notary signature.
-fn signed_artifact(
-    env: &NotationEnv,
-    registry: &Registry,
-    tag: &str,
-    key: &LocalKey,
-    extended: &[(&str, &str)],
-) -> Artifact {
-    let artifact = env
-        .push_artifact(registry, "envelope", tag, tag.as_bytes())
-        .unwrap();
-    let file = format!("{tag}.sig.jws");
-    env.write_file(&file, envelope(env, &artifact, key, extended))
-        .unwrap();
-    let thumbprints: Vec<String> = key.chain().iter().map(|c| sha256_hex(c)).collect();
-    env.oras_ok(&[
-        "attach",
-        "--plain-http",
-        "--artifact-type",
-        "application/vnd.cncf.notary.signature",
-        "--annotation",
-        &format!(
-            "io.cncf.notary.x509chain.thumbprint#S256={}",
-            serde_json::to_string(&thumbprints).unwrap()
-        ),
-        &artifact.by_digest(),
-        &format!("{file}:application/jose+json"),
-    ])
-    .unwrap();
-    artifact
-}
-
 fn policy(env: &NotationEnv, registry: &Registry, level: &str, identities: &[&str]) {
     env.import_trust_policy(&json!({
         "version": "1.0",
@@ -143,27 +47,6 @@ fn policy(env: &NotationEnv, registry: &Registry, level: &str, identities: &[&st
         }]
     }))
     .unwrap();
-}
-
-fn local_key(
-    env: &NotationEnv,
-    name: &str,
-    leaf: &Issued,
-    intermediate: &TestCa,
-    root: &TestCa,
-) -> LocalKey {
-    let chain = vec![
-        leaf.der.clone(),
-        intermediate.der().to_vec(),
-        root.der().to_vec(),
-    ];
-    register_local_key(env, name, &leaf.key.pkcs8_pem(), chain);
-    let work = env.work_dir();
-    LocalKey::load(
-        &work.join(format!("{name}.key")),
-        &work.join(format!("{name}.crt")),
-    )
-    .unwrap()
 }
 
 fn captured(capture: &Path, command: &str) -> Value {
@@ -223,7 +106,7 @@ fn notation_verify_runs_akv_verifier_for_envelopes_that_name_it() {
     };
 
     // 1. Good chain, key pin: notation runs our plugin and accepts.
-    let artifact = signed_artifact(&env, &registry, "good", &good, &ours);
+    let artifact = signed_artifact(&env, &registry, "envelope", "good", &good, &ours);
     policy(
         &env,
         &registry,
@@ -286,7 +169,7 @@ fn notation_verify_runs_akv_verifier_for_envelopes_that_name_it() {
     assert!(verify(&artifact, &[]).success());
 
     // 3. A revoked leaf: strict fails with our reason, permissive only logs it.
-    let revoked_artifact = signed_artifact(&env, &registry, "revoked", &revoked, &ours);
+    let revoked_artifact = signed_artifact(&env, &registry, "envelope", "revoked", &revoked, &ours);
     policy(&env, &registry, "strict", &["*"]);
     let out = verify(&revoked_artifact, &[]);
     assert!(!out.success());
@@ -319,6 +202,7 @@ fn notation_verify_runs_akv_verifier_for_envelopes_that_name_it() {
     let unknown = signed_artifact(
         &env,
         &registry,
+        "envelope",
         "unknown-attribute",
         &good,
         &[ours[0], ours[1], ("com.example.policy", "x")],

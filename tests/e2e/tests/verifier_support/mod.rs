@@ -6,9 +6,14 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use akv_test_pki::{ChainBuilder, KeySpec, TestKey};
+use akv_test_responders::pki::{Issued, TestCa};
 use akv_test_vault::run_plugin;
 use base64::Engine as _;
-use notation_akv_e2e::{NotationEnv, locate};
+use notation_akv_e2e::local_key::LocalKey;
+use notation_akv_e2e::{Artifact, NotationEnv, Registry, locate};
+use notation_akv_envelope::{Attribute, EnvelopeType, SignRequest};
+use notation_akv_protocol::SigningAlgorithm;
+use notation_akv_protocol::generate_envelope::PAYLOAD_TYPE_NOTARY;
 use serde_json::{Value, json};
 
 pub const IDENTITY: &str = "SIGNATURE_VERIFIER.TRUSTED_IDENTITY";
@@ -42,6 +47,8 @@ pub struct Verdict {
     pub success: bool,
     pub reason: String,
     pub elapsed: Duration,
+    /// CPU time (user + sys) of the plugin process.
+    pub cpu: Duration,
 }
 
 /// Runs the built `notation-akv-verifier verify-signature` with `request` on stdin and only
@@ -71,6 +78,7 @@ pub fn verify(request: &Value, capability: &str, env: &[(String, String)]) -> Ve
             .expect("a result for the capability"),
         reason: result["reason"].as_str().unwrap_or_default().to_string(),
         elapsed,
+        cpu: output.cpu,
     }
 }
 
@@ -170,4 +178,121 @@ pub fn test_ca() -> akv_test_pki::Chain {
     ChainBuilder::new(KeySpec::Ec256)
         .build()
         .expect("test CA chain")
+}
+
+pub fn sha256_hex(der: &[u8]) -> String {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, der)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A JWS Notary envelope for `artifact`, signed by `key`, with the given critical extended
+/// attributes (besides the signing scheme).
+pub fn envelope(
+    env: &NotationEnv,
+    artifact: &Artifact,
+    key: &LocalKey,
+    extended: &[(&str, &str)],
+) -> Vec<u8> {
+    let descriptor: Value = serde_json::from_str(
+        &env.oras_ok(&[
+            "manifest",
+            "fetch",
+            "--plain-http",
+            "--descriptor",
+            &artifact.by_digest(),
+        ])
+        .unwrap()
+        .stdout,
+    )
+    .unwrap();
+    let payload = json!({"targetArtifact": {
+        "mediaType": descriptor["mediaType"],
+        "digest": descriptor["digest"],
+        "size": descriptor["size"],
+    }});
+    let attributes: Vec<Attribute> = extended
+        .iter()
+        .map(|(key, value)| Attribute {
+            key: key.to_string(),
+            value: json!(value),
+            critical: true,
+        })
+        .collect();
+    let payload = payload.to_string();
+    let unsigned = notation_akv_envelope::prepare(
+        EnvelopeType::Jws,
+        &SignRequest {
+            payload: payload.as_bytes(),
+            content_type: PAYLOAD_TYPE_NOTARY,
+            algorithm: SigningAlgorithm::EcdsaSha256,
+            signing_time: time::OffsetDateTime::now_utc() - Duration::from_secs(60),
+            expiry: None,
+            extended_attributes: &attributes,
+            certificate_chain: key.chain(),
+            signing_agent: "notation-akv e2e test envelope",
+        },
+    )
+    .unwrap();
+    let signature = key.sign("SHA-256", unsigned.signing_input()).unwrap();
+    unsigned.finish(signature).unwrap()
+}
+
+/// Pushes an artifact to `repository` and attaches a JWS envelope of it, signed by `key` with the
+/// `extended` critical attributes, as its Notary signature.
+pub fn signed_artifact(
+    env: &NotationEnv,
+    registry: &Registry,
+    repository: &str,
+    tag: &str,
+    key: &LocalKey,
+    extended: &[(&str, &str)],
+) -> Artifact {
+    let artifact = env
+        .push_artifact(registry, repository, tag, tag.as_bytes())
+        .unwrap();
+    let file = format!("{tag}.sig.jws");
+    env.write_file(&file, envelope(env, &artifact, key, extended))
+        .unwrap();
+    let thumbprints: Vec<String> = key.chain().iter().map(|c| sha256_hex(c)).collect();
+    env.oras_ok(&[
+        "attach",
+        "--plain-http",
+        "--artifact-type",
+        "application/vnd.cncf.notary.signature",
+        "--annotation",
+        &format!(
+            "io.cncf.notary.x509chain.thumbprint#S256={}",
+            serde_json::to_string(&thumbprints).unwrap()
+        ),
+        &artifact.by_digest(),
+        &format!("{file}:application/jose+json"),
+    ])
+    .unwrap();
+    artifact
+}
+
+/// Registers `leaf` (under `intermediate` and `root`) as notation's local signing key `name`
+/// and loads it for signing envelopes.
+pub fn local_key(
+    env: &NotationEnv,
+    name: &str,
+    leaf: &Issued,
+    intermediate: &TestCa,
+    root: &TestCa,
+) -> LocalKey {
+    let chain = vec![
+        leaf.der.clone(),
+        intermediate.der().to_vec(),
+        root.der().to_vec(),
+    ];
+    register_local_key(env, name, &leaf.key.pkcs8_pem(), chain);
+    let work = env.work_dir();
+    LocalKey::load(
+        &work.join(format!("{name}.key")),
+        &work.join(format!("{name}.crt")),
+    )
+    .unwrap()
 }
