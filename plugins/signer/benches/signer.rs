@@ -14,28 +14,34 @@
 use akv_test_pki::KeySpec;
 use akv_test_vault::fixtures::names;
 use akv_test_vault::{
-    CredentialKind, PluginRun, RequestRecord, RouteKind, SharedVault, TestVault, run_plugin,
-    shared_with_fixtures,
+    CredentialKind, Fixtures, PluginRun, RequestRecord, RouteKind, SharedVault, TestVault,
+    run_plugin, shared_with_fixtures,
 };
 use base64::Engine;
 use notation_akv_e2e::bench::{self, Samples, ratio};
 use notation_akv_e2e::{NotationEnv, Registry};
 use serde_json::{Value, json};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const RUNS: usize = 15;
 
 struct Bench {
     vault: &'static TestVault,
+    /// The plugin builds measured (see `bench::builds`); the first is the workspace's.
+    builds: Vec<(&'static str, PathBuf)>,
     home: tempfile::TempDir,
     env: Vec<(String, String)>,
 }
 
 impl Bench {
     fn run(&self, command: &str, request: &Value) -> PluginRun {
+        self.run_build(&self.builds[0].1, command, request)
+    }
+
+    fn run_build(&self, binary: &Path, command: &str, request: &Value) -> PluginRun {
         let out = run_plugin(
-            Path::new(env!("CARGO_BIN_EXE_notation-akv")),
+            binary,
             command,
             &self.env,
             request.to_string().as_bytes(),
@@ -88,7 +94,16 @@ fn main() {
         "1".into(),
     ));
     env.push(("HOME".into(), home.path().display().to_string()));
-    let bench = Bench { vault, home, env };
+    let builds = bench::builds(
+        PathBuf::from(env!("CARGO_BIN_EXE_notation-akv")),
+        "notation-akv",
+    );
+    let bench = Bench {
+        vault,
+        builds,
+        home,
+        env,
+    };
     let id = fixtures
         .get(&names::ca_issued(KeySpec::Ec256))
         .version
@@ -119,59 +134,61 @@ fn main() {
     println!(
         "\n== whole-process cost per plugin command (release build, warm OS caches; cpu = user+sys) =="
     );
-    let samples = |f: &dyn Fn() -> PluginRun| {
-        let mut samples = Samples::default();
-        for _ in 0..RUNS {
-            samples.push_run(&f());
-        }
-        samples
-    };
-    let rows = [
+    type Command<'a> = Box<dyn Fn(&Path) -> PluginRun + 'a>;
+    let rows: [(&str, Command); 5] = [
         (
             "get-plugin-metadata",
-            samples(&|| bench.run("get-plugin-metadata", &json!({}))),
+            Box::new(|b| bench.run_build(b, "get-plugin-metadata", &json!({}))),
         ),
         (
             "describe-key (cold cache)",
-            samples(&|| {
+            Box::new(|b| {
                 bench.clear_cache();
-                bench.run("describe-key", &describe(&id))
+                bench.run_build(b, "describe-key", &describe(&id))
             }),
         ),
         (
             "describe-key (warm cache)",
-            samples(&|| bench.run("describe-key", &describe(&id))),
+            Box::new(|b| bench.run_build(b, "describe-key", &describe(&id))),
         ),
         (
             "generate-signature (cold)",
-            samples(&|| {
+            Box::new(|b| {
                 bench.clear_cache();
-                bench.run("generate-signature", &sign(&id))
+                bench.run_build(b, "generate-signature", &sign(&id))
             }),
         ),
         (
             "generate-signature (warm)",
-            samples(&|| bench.run("generate-signature", &sign(&id))),
+            Box::new(|b| bench.run_build(b, "generate-signature", &sign(&id))),
         ),
     ];
-    for (label, samples) in &rows {
-        println!("{label:27} {}", samples.summary());
+    for (label, command) in &rows {
+        // The builds take turns, run by run, so they see the same machine load.
+        let mut samples = vec![Samples::default(); bench.builds.len()];
+        for _ in 0..RUNS {
+            for (i, (_, binary)) in bench.builds.iter().enumerate() {
+                samples[i].push_run(&command(binary));
+            }
+        }
+        for ((build, _), samples) in bench.builds.iter().zip(&samples) {
+            println!("{:40} {}", format!("{label}{build}"), samples.summary());
+        }
     }
     println!(
         "peak RSS of the plugin processes above: {:.1} MiB",
         bench::peak_rss_mib()
     );
-    println!(
-        "{}",
-        bench::binary_size(Path::new(env!("CARGO_BIN_EXE_notation-akv")))
-    );
+    for (build, binary) in &bench.builds {
+        println!("{}{build}", bench::binary_size(binary));
+    }
 
     notation_sign_beside_local_key(&bench, fixtures);
 }
 
 /// `notation sign` through the plugin and with a local key that holds the same key and chain,
 /// interleaved run by run so both see the same machine load.
-fn notation_sign_beside_local_key(bench: &Bench, fixtures: &akv_test_vault::Fixtures) {
+fn notation_sign_beside_local_key(bench: &Bench, fixtures: &Fixtures) {
     println!(
         "\n== notation sign: through akv (warm) vs a local key with the same key and chain, {RUNS} interleaved runs =="
     );
@@ -182,9 +199,6 @@ fn notation_sign_beside_local_key(bench: &Bench, fixtures: &akv_test_vault::Fixt
             notation.set_env(k, v);
         }
     }
-    notation
-        .install_plugin(Path::new(env!("CARGO_BIN_EXE_notation-akv")))
-        .expect("plugin installs");
     let specs = [KeySpec::Rsa3072, KeySpec::Ec256];
     let mut keys = Vec::new();
     for spec in specs {
@@ -213,16 +227,24 @@ fn notation_sign_beside_local_key(bench: &Bench, fixtures: &akv_test_vault::Fixt
         "| key | mode | akv wall / cpu ms | local key wall / cpu ms | ratio wall | ratio cpu |"
     );
     println!("|---|---|---|---|---|---|");
-    for spec in specs {
+    for (build, binary) in &bench.builds {
+        notation.install_plugin(binary).expect("plugin installs");
+        sign_rows(&notation, &registry, fixtures, build);
+    }
+}
+
+/// One row per key spec and mode, with the plugin build installed in `notation`.
+fn sign_rows(notation: &NotationEnv, registry: &Registry, fixtures: &Fixtures, build: &str) {
+    for spec in [KeySpec::Rsa3072, KeySpec::Ec256] {
         let id = fixtures.get(&names::ca_issued(spec)).version.id.clone();
         let local = format!("local-{spec:?}").to_ascii_lowercase();
         for (mode, config) in [
             ("RAW", None),
             ("envelope", Some("verification_plugin=akv-verifier")),
         ] {
-            let tag = format!("{local}-{mode}").to_ascii_lowercase();
+            let tag = format!("{local}-{mode}{}", build.len()).to_ascii_lowercase();
             let artifact = notation
-                .push_artifact(&registry, "bench", &tag, tag.as_bytes())
+                .push_artifact(registry, "bench", &tag, tag.as_bytes())
                 .expect("push");
             let reference = artifact.by_digest();
             let mut through_akv = vec!["sign", "--plugin", "akv", "--id", &id];
@@ -232,15 +254,15 @@ fn notation_sign_beside_local_key(bench: &Bench, fixtures: &akv_test_vault::Fixt
             through_akv.push(&reference);
             let with_local_key = ["sign", "--key", &local, &reference];
             // One untimed round each: the plugin's cache and notation's own caches get warm.
-            bench::notation(&notation, &through_akv);
-            bench::notation(&notation, &with_local_key);
+            bench::notation(notation, &through_akv);
+            bench::notation(notation, &with_local_key);
             let (mut akv, mut local_key) = (Samples::default(), Samples::default());
             for _ in 0..RUNS {
-                akv.push_measured(&bench::notation(&notation, &through_akv));
-                local_key.push_measured(&bench::notation(&notation, &with_local_key));
+                akv.push_measured(&bench::notation(notation, &through_akv));
+                local_key.push_measured(&bench::notation(notation, &with_local_key));
             }
             println!(
-                "| {spec:?} | {mode} | {} / {} | {} / {} | {:.2} | {:.2} |",
+                "| {spec:?} | {mode}{build} | {} / {} | {} / {} | {:.2} | {:.2} |",
                 bench::ms(akv.wall()).trim(),
                 bench::ms(akv.cpu()).trim(),
                 bench::ms(local_key.wall()).trim(),

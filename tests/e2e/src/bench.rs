@@ -3,7 +3,7 @@
 //! a shared machine (wall time waiting for a core) cannot hide a change in the work done, plus
 //! binary sizes and peak memory. They print; they assert nothing about speed.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
@@ -129,4 +129,21 @@ pub fn binary_size(path: &Path) -> String {
 /// before running notation (a Go program several times larger) to get the plugins' peak.
 pub fn peak_rss_mib() -> f64 {
     children_usage().max_rss_kib as f64 / 1024.0
+}
+
+/// The builds of one binary to measure: the workspace's (`current`, labelled ""), then, when
+/// `NOTATION_AKV_BENCH_BASELINE` names a folder holding an earlier build of `name`, that one
+/// (labelled " [baseline]"), so a single run prints before and after under the same load.
+pub fn builds(current: PathBuf, name: &str) -> Vec<(&'static str, PathBuf)> {
+    let mut builds = vec![("", current)];
+    if let Some(dir) = std::env::var_os("NOTATION_AKV_BENCH_BASELINE") {
+        let baseline = Path::new(&dir).join(name);
+        assert!(
+            baseline.is_file(),
+            "NOTATION_AKV_BENCH_BASELINE: no {} (copy the earlier build's binaries there)",
+            baseline.display()
+        );
+        builds.push((" [baseline]", baseline));
+    }
+    builds
 }

@@ -128,7 +128,13 @@ fn verifier_cold_and_warm_beside_notation_native() {
         "warm requests/run",
     ]);
     row(&["---"; 6]);
-    for (method, root, intermediate, leaf) in &chains {
+    let current = locate::workspace_binary("notation-akv-verifier")
+        .expect("build it: cargo build -p notation-akv-verifier");
+    let builds = bench::builds(current, "notation-akv-verifier");
+    for ((method, root, intermediate, leaf), (build, binary)) in chains
+        .iter()
+        .flat_map(|c| builds.iter().map(move |b| (c, b)))
+    {
         let chain = vec![
             leaf.der.clone(),
             intermediate.der().to_vec(),
@@ -140,7 +146,9 @@ fn verifier_cold_and_warm_beside_notation_native() {
             &[false]
         };
         for &nonce in nonces {
-            let home = scratch.path().join(format!("{method}-{nonce}"));
+            let home = scratch
+                .path()
+                .join(format!("{method}-{nonce}-{}", build.len()));
             let mut env = verifier_env(&home);
             env.push(("NOTATION_AKV_VERIFIER_OCSP_NONCE".into(), nonce.to_string()));
             let body = request(&chain, &["*"], &[IDENTITY, REVOCATION]);
@@ -148,7 +156,7 @@ fn verifier_cold_and_warm_beside_notation_native() {
             let before = requests();
             for _ in 0..RUNS {
                 let _ = std::fs::remove_dir_all(home.join("verifier-cache"));
-                let run = verify(&body, REVOCATION, &env);
+                let run = verify_with(binary, &body, REVOCATION, &env);
                 assert!(run.success, "{}", run.reason);
                 cold.push(run.elapsed, run.cpu);
             }
@@ -160,7 +168,7 @@ fn verifier_cold_and_warm_beside_notation_native() {
             );
             let before = requests();
             for _ in 0..RUNS {
-                let run = verify(&body, REVOCATION, &env);
+                let run = verify_with(binary, &body, REVOCATION, &env);
                 assert!(run.success, "{}", run.reason);
                 warm.push(run.elapsed, run.cpu);
             }
@@ -170,7 +178,7 @@ fn verifier_cold_and_warm_beside_notation_native() {
                 "{method}: warm runs must be answered from the cache"
             );
             row(&[
-                method.to_string(),
+                format!("{method}{build}"),
                 if *method == "OCSP" {
                     if nonce { "on" } else { "off" }.into()
                 } else {
@@ -183,18 +191,17 @@ fn verifier_cold_and_warm_beside_notation_native() {
             ]);
         }
     }
-    let binary = locate::workspace_binary("notation-akv-verifier")
-        .expect("build it: cargo build -p notation-akv-verifier");
     println!(
         "\npeak RSS of the verifier processes above: {:.1} MiB",
         bench::peak_rss_mib()
     );
-    println!("{}", bench::binary_size(&binary));
+    for (build, binary) in &builds {
+        println!("{}{build}", bench::binary_size(binary));
+    }
 
     // 2. Whole `notation verify` runs.
     let registry = Registry::start().unwrap();
     let env = NotationEnv::new().unwrap();
-    env.install_plugin(&binary).unwrap();
     let mut cases = Vec::new();
     for (method, root, intermediate, leaf) in &chains {
         let name = format!("bench-{}", method.to_ascii_lowercase());
@@ -264,37 +271,45 @@ fn verifier_cold_and_warm_beside_notation_native() {
     for case in &cases {
         assert_eq!(case.chain.len(), 3);
         policy(&env, &registry, false);
-        let plugin = measure(&case.envelope);
+        let mut plugin = Vec::new();
+        for (build, binary) in &builds {
+            env.install_plugin(binary).unwrap();
+            plugin.push((*build, measure(&case.envelope)));
+        }
         let native = measure(&case.raw);
         policy(&env, &registry, true);
         let floor = measure(&case.raw);
-        assert_eq!(
-            plugin.3, 0.0,
-            "{}: warm plugin runs are cached",
-            case.method
-        );
-        for (what, (cold, cold_requests, warm, warm_requests)) in [
-            ("envelope naming akv-verifier", &plugin),
-            ("RAW, native revocation", &native),
-            ("RAW, revocation skipped (floor)", &floor),
-        ] {
+        let mut rows = Vec::new();
+        for (build, measured) in &plugin {
+            assert_eq!(
+                measured.3, 0.0,
+                "{}: warm plugin runs are cached",
+                case.method
+            );
+            rows.push((format!("envelope naming akv-verifier{build}"), measured));
+        }
+        rows.push(("RAW, native revocation".into(), &native));
+        rows.push(("RAW, revocation skipped (floor)".into(), &floor));
+        for (what, (cold, cold_requests, warm, warm_requests)) in rows {
             row(&[
-                case.method.into(),
-                what.into(),
+                case.method.to_string(),
+                what,
                 cell(cold),
                 format!("{cold_requests:.1}"),
                 cell(warm),
                 format!("{warm_requests:.1}"),
             ]);
         }
-        ratios.push(format!(
-            "{}: akv-verifier ÷ native, wall: cold {:.2}, warm {:.2}; cpu: cold {:.2}, warm {:.2}",
-            case.method,
-            ratio(plugin.0.wall(), native.0.wall()),
-            ratio(plugin.2.wall(), native.2.wall()),
-            ratio(plugin.0.cpu(), native.0.cpu()),
-            ratio(plugin.2.cpu(), native.2.cpu()),
-        ));
+        for (build, plugin) in &plugin {
+            ratios.push(format!(
+                "{}: akv-verifier{build} ÷ native, wall: cold {:.2}, warm {:.2}; cpu: cold {:.2}, warm {:.2}",
+                case.method,
+                ratio(plugin.0.wall(), native.0.wall()),
+                ratio(plugin.2.wall(), native.2.wall()),
+                ratio(plugin.0.cpu(), native.0.cpu()),
+                ratio(plugin.2.cpu(), native.2.cpu()),
+            ));
+        }
     }
     println!();
     for line in ratios {

@@ -56,8 +56,18 @@ pub struct Verdict {
 pub fn verify(request: &Value, capability: &str, env: &[(String, String)]) -> Verdict {
     let binary = locate::workspace_binary("notation-akv-verifier")
         .expect("build it: cargo build -p notation-akv-verifier");
+    verify_with(&binary, request, capability, env)
+}
+
+/// [`verify`] with a given build of the verifier.
+pub fn verify_with(
+    binary: &Path,
+    request: &Value,
+    capability: &str,
+    env: &[(String, String)],
+) -> Verdict {
     let output = run_plugin(
-        &binary,
+        binary,
         "verify-signature",
         env,
         request.to_string().as_bytes(),
