@@ -149,8 +149,7 @@ impl VaultClient {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<VaultClient, SetupError> {
         let exchanges = ExchangeLogPolicy::new(log.clone());
-        let options = client_options(settings.timeout, exchanges.clone())
-            .map_err(|e| SetupError(e.to_string()))?;
+        let options = client_options(settings.timeout, exchanges.clone());
         let credential = ChainedCredential::build(&CredentialInputs {
             settings,
             cloud,

@@ -4,19 +4,21 @@
 //! feature), which would stop the plugin being a static binary. A certificate credential is only
 //! a client assertion: an RS256 JWT with the certificate's SHA-1 thumbprint (`x5t`), addressed to
 //! the token endpoint, signed with the private key. [`CertificateAssertion`] builds that with
-//! aws-lc-rs and hands it to the SDK's `ClientAssertionCredential`.
+//! ring (a private-key operation needs randomness for RSA blinding, and ring takes it from the
+//! OS; aws-lc would first seed itself from CPU jitter, see `notation_akv_http`) and hands it to
+//! the SDK's `ClientAssertionCredential`.
 //!
 //! Inputs (as in other Azure SDKs): `AZURE_CLIENT_CERTIFICATE_PATH` names a PEM file with the
 //! certificate and its PKCS#8 or PKCS#1 RSA key, or a PKCS#12 file, whose password is
 //! `AZURE_CLIENT_CERTIFICATE_PASSWORD` (empty if unset). The key stays in memory for the one
 //! command; the file bytes are wiped after parsing, and nothing about the key is logged.
 
-use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-use aws_lc_rs::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use azure_core::http::ClientMethodOptions;
 use azure_identity::ClientAssertion;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use ring::rand::SystemRandom;
+use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
 use sha1::Digest;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -77,10 +79,8 @@ impl CertificateAssertion {
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_secs())
             .unwrap_or_default();
-        let rng = SystemRandom::new();
         let mut jti = [0u8; 16];
-        rng.fill(&mut jti)
-            .map_err(|_| "no randomness".to_string())?;
+        notation_akv_http::fill_random(&mut jti).map_err(|_| "no randomness".to_string())?;
         let jti: String = jti.iter().map(|b| format!("{b:02x}")).collect();
         let header = serde_json::json!({"alg":"RS256","typ":"JWT","x5t":self.x5t});
         let claims = serde_json::json!({
@@ -92,9 +92,14 @@ impl CertificateAssertion {
             URL_SAFE_NO_PAD.encode(header.to_string()),
             URL_SAFE_NO_PAD.encode(claims.to_string())
         );
-        let mut signature = vec![0u8; self.key.public_modulus_len()];
+        let mut signature = vec![0u8; self.key.public().modulus_len()];
         self.key
-            .sign(&RSA_PKCS1_SHA256, &rng, input.as_bytes(), &mut signature)
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                input.as_bytes(),
+                &mut signature,
+            )
             .map_err(|_| "signing the client assertion failed".to_string())?;
         Ok(format!("{input}.{}", URL_SAFE_NO_PAD.encode(signature)))
     }

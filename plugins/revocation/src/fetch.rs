@@ -79,7 +79,7 @@ impl Fetcher {
                         attempt.follow()
                     }
                 });
-                let mut builder = reqwest::Client::builder()
+                let mut builder = notation_akv_http::client_builder()
                     .no_proxy()
                     .redirect(redirects)
                     .user_agent(concat!(

@@ -46,7 +46,8 @@ pub(crate) fn request(
     let mut builder = OcspRequestBuilder::new(Version::V1).with_request(Request::new(cert_id));
     let nonce = if with_nonce {
         let mut bytes = [0u8; 16];
-        aws_lc_rs::rand::fill(&mut bytes).map_err(|_| malformed("no randomness".into()))?;
+        notation_akv_http::fill_random(&mut bytes)
+            .map_err(|_| malformed("no randomness".into()))?;
         let nonce = Nonce::new(bytes.to_vec()).map_err(|e| malformed(e.to_string()))?;
         builder = builder
             .with_extension(nonce.clone())

@@ -2,37 +2,46 @@
 //! `cargo bench -p notation-akv --bench signer` (needs `tests/provision.sh` for notation/oras
 //! and the registry).
 //!
-//! Prints, in one run against the local test vault:
+//! Prints, in one run against the local test vault, every time as wall *and* CPU (user + sys):
 //! 1. HTTP requests per signature (describe-key + generate-signature, as notation runs them),
 //!    cold (empty cache) and warm, split into authenticated vault calls, unauthenticated challenge
 //!    probes and token requests;
-//! 2. whole-process wall time of each plugin command (median and p90);
-//! 3. `notation sign` through the plugin vs. with a local key of the same spec, and the ratio.
+//! 2. whole-process time of each plugin command (median and p90), the plugin's peak RSS and its
+//!    binary size;
+//! 3. `notation sign` through the plugin vs. with a local key holding the same key and chain
+//!    (RSA-3072 and EC-256; RAW and envelope mode), interleaved, and the ratios of the medians.
 
 use akv_test_pki::KeySpec;
 use akv_test_vault::fixtures::names;
 use akv_test_vault::{
-    CredentialKind, RequestRecord, RouteKind, SharedVault, TestVault, run_plugin,
-    shared_with_fixtures,
+    CredentialKind, Fixtures, PluginRun, RequestRecord, RouteKind, SharedVault, TestVault,
+    run_plugin, shared_with_fixtures,
 };
 use base64::Engine;
+use notation_akv_e2e::bench::{self, Samples, ratio};
 use notation_akv_e2e::{NotationEnv, Registry};
 use serde_json::{Value, json};
-use std::path::Path;
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 const RUNS: usize = 15;
 
 struct Bench {
     vault: &'static TestVault,
+    /// The plugin builds measured (see `bench::builds`); the first is the workspace's.
+    builds: Vec<(&'static str, PathBuf)>,
     home: tempfile::TempDir,
     env: Vec<(String, String)>,
 }
 
 impl Bench {
-    fn run(&self, command: &str, request: &Value) -> Duration {
+    fn run(&self, command: &str, request: &Value) -> PluginRun {
+        self.run_build(&self.builds[0].1, command, request)
+    }
+
+    fn run_build(&self, binary: &Path, command: &str, request: &Value) -> PluginRun {
         let out = run_plugin(
-            Path::new(env!("CARGO_BIN_EXE_notation-akv")),
+            binary,
             command,
             &self.env,
             request.to_string().as_bytes(),
@@ -43,7 +52,7 @@ impl Bench {
             "{command} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        out.elapsed
+        out
     }
 
     fn clear_cache(&self) {
@@ -58,17 +67,6 @@ fn describe(id: &str) -> Value {
 fn sign(id: &str) -> Value {
     let payload = base64::engine::general_purpose::STANDARD.encode(b"eyJhbGciOiJFUzI1NiJ9.e30");
     json!({"contractVersion":"1.0","keyId":id,"keySpec":"EC-256","hashAlgorithm":"SHA-256","payload":payload})
-}
-
-fn stats(mut samples: Vec<Duration>) -> String {
-    samples.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    format!(
-        "median {:7.1} ms   p90 {:7.1} ms   (n={})",
-        ms(samples[samples.len() / 2]),
-        ms(samples[(samples.len() * 9 / 10).min(samples.len() - 1)]),
-        samples.len()
-    )
 }
 
 fn split(records: &[RequestRecord]) -> (usize, usize, usize) {
@@ -96,7 +94,16 @@ fn main() {
         "1".into(),
     ));
     env.push(("HOME".into(), home.path().display().to_string()));
-    let bench = Bench { vault, home, env };
+    let builds = bench::builds(
+        PathBuf::from(env!("CARGO_BIN_EXE_notation-akv")),
+        "notation-akv",
+    );
+    let bench = Bench {
+        vault,
+        builds,
+        home,
+        env,
+    };
     let id = fixtures
         .get(&names::ca_issued(KeySpec::Ec256))
         .version
@@ -124,40 +131,67 @@ fn main() {
         );
     }
 
-    println!("\n== whole-process time per plugin command (release build, warm OS caches) ==");
-    let metadata: Vec<Duration> = (0..RUNS)
-        .map(|_| bench.run("get-plugin-metadata", &json!({})))
-        .collect();
-    println!("get-plugin-metadata        {}", stats(metadata));
-    let cold_describe: Vec<Duration> = (0..RUNS)
-        .map(|_| {
-            bench.clear_cache();
-            bench.run("describe-key", &describe(&id))
-        })
-        .collect();
-    println!("describe-key (cold cache)  {}", stats(cold_describe));
-    let warm_describe: Vec<Duration> = (0..RUNS)
-        .map(|_| bench.run("describe-key", &describe(&id)))
-        .collect();
-    println!("describe-key (warm cache)  {}", stats(warm_describe));
-    let cold_sign: Vec<Duration> = (0..RUNS)
-        .map(|_| {
-            bench.clear_cache();
-            bench.run("generate-signature", &sign(&id))
-        })
-        .collect();
-    println!("generate-signature (cold)  {}", stats(cold_sign));
-    let warm_sign: Vec<Duration> = (0..RUNS)
-        .map(|_| bench.run("generate-signature", &sign(&id)))
-        .collect();
-    println!("generate-signature (warm)  {}", stats(warm_sign));
+    println!(
+        "\n== whole-process cost per plugin command (release build, warm OS caches; cpu = user+sys) =="
+    );
+    type Command<'a> = Box<dyn Fn(&Path) -> PluginRun + 'a>;
+    let rows: [(&str, Command); 5] = [
+        (
+            "get-plugin-metadata",
+            Box::new(|b| bench.run_build(b, "get-plugin-metadata", &json!({}))),
+        ),
+        (
+            "describe-key (cold cache)",
+            Box::new(|b| {
+                bench.clear_cache();
+                bench.run_build(b, "describe-key", &describe(&id))
+            }),
+        ),
+        (
+            "describe-key (warm cache)",
+            Box::new(|b| bench.run_build(b, "describe-key", &describe(&id))),
+        ),
+        (
+            "generate-signature (cold)",
+            Box::new(|b| {
+                bench.clear_cache();
+                bench.run_build(b, "generate-signature", &sign(&id))
+            }),
+        ),
+        (
+            "generate-signature (warm)",
+            Box::new(|b| bench.run_build(b, "generate-signature", &sign(&id))),
+        ),
+    ];
+    for (label, command) in &rows {
+        // The builds take turns, run by run, so they see the same machine load.
+        let mut samples = vec![Samples::default(); bench.builds.len()];
+        for _ in 0..RUNS {
+            for (i, (_, binary)) in bench.builds.iter().enumerate() {
+                samples[i].push_run(&command(binary));
+            }
+        }
+        for ((build, _), samples) in bench.builds.iter().zip(&samples) {
+            println!("{:40} {}", format!("{label}{build}"), samples.summary());
+        }
+    }
+    println!(
+        "peak RSS of the plugin processes above: {:.1} MiB",
+        bench::peak_rss_mib()
+    );
+    for (build, binary) in &bench.builds {
+        println!("{}{build}", bench::binary_size(binary));
+    }
 
-    println!("\n== notation sign: plugin vs local key (RSA-2048, JWS) ==");
-    let rsa_id = fixtures
-        .get(&names::ca_issued(KeySpec::Rsa2048))
-        .version
-        .id
-        .clone();
+    notation_sign_beside_local_key(&bench, fixtures);
+}
+
+/// `notation sign` through the plugin and with a local key that holds the same key and chain,
+/// interleaved run by run so both see the same machine load.
+fn notation_sign_beside_local_key(bench: &Bench, fixtures: &Fixtures) {
+    println!(
+        "\n== notation sign: through akv (warm) vs a local key with the same key and chain, {RUNS} interleaved runs =="
+    );
     let registry = Registry::start().expect("registry (run tests/provision.sh)");
     let mut notation = NotationEnv::new().expect("notation (run tests/provision.sh)");
     for (k, v) in &bench.env {
@@ -165,41 +199,77 @@ fn main() {
             notation.set_env(k, v);
         }
     }
-    notation
-        .install_plugin(std::path::Path::new(env!("CARGO_BIN_EXE_notation-akv")))
-        .expect("plugin installs");
-    notation
-        .generate_test_key("local.example", true)
-        .expect("local test key");
-    let artifact = notation
-        .push_artifact(&registry, "bench", "v1", b"benchmark artifact")
-        .expect("push");
-    let reference = artifact.by_digest();
-    let time = |args: &[&str]| {
-        let started = Instant::now();
-        notation.notation_ok(args).expect("notation sign");
-        started.elapsed()
-    };
-    // One untimed round each: the plugin's cache and notation's own caches get warm.
-    time(&["sign", "--plugin", "akv", "--id", &rsa_id, &reference]);
-    time(&["sign", &reference]);
-    let mut plugin = Vec::new();
-    let mut local = Vec::new();
-    for _ in 0..RUNS {
-        plugin.push(time(&[
-            "sign", "--plugin", "akv", "--id", &rsa_id, &reference,
-        ]));
-        local.push(time(&["sign", &reference]));
+    let specs = [KeySpec::Rsa3072, KeySpec::Ec256];
+    let mut keys = Vec::new();
+    for spec in specs {
+        let chain = &fixtures.get(&names::ca_issued(spec)).chain;
+        let name = format!("local-{spec:?}").to_ascii_lowercase();
+        let key_path = notation
+            .write_file(&format!("{name}.key"), chain.leaf().key().pkcs8_pem())
+            .expect("key file");
+        let pem: String = chain
+            .der_chain()
+            .iter()
+            .map(|der| pem::encode(&pem::Pem::new("CERTIFICATE", der.clone())))
+            .collect();
+        let cert_path = notation
+            .write_file(&format!("{name}.crt"), pem)
+            .expect("chain file");
+        keys.push(json!({"name": name, "keyPath": key_path, "certPath": cert_path}));
     }
-    let median = |mut v: Vec<Duration>| {
-        v.sort();
-        v[v.len() / 2]
-    };
-    let (p, l) = (median(plugin.clone()), median(local.clone()));
-    println!("notation sign --plugin akv (warm)  {}", stats(plugin));
-    println!("notation sign (local key)          {}", stats(local));
+    std::fs::write(
+        notation.config_dir().join("signingkeys.json"),
+        json!({"keys": keys}).to_string(),
+    )
+    .expect("signingkeys.json");
+
     println!(
-        "ratio plugin/local (medians): {:.2}",
-        p.as_secs_f64() / l.as_secs_f64()
+        "| key | mode | akv wall / cpu ms | local key wall / cpu ms | ratio wall | ratio cpu |"
     );
+    println!("|---|---|---|---|---|---|");
+    for (build, binary) in &bench.builds {
+        notation.install_plugin(binary).expect("plugin installs");
+        sign_rows(&notation, &registry, fixtures, build);
+    }
+}
+
+/// One row per key spec and mode, with the plugin build installed in `notation`.
+fn sign_rows(notation: &NotationEnv, registry: &Registry, fixtures: &Fixtures, build: &str) {
+    for spec in [KeySpec::Rsa3072, KeySpec::Ec256] {
+        let id = fixtures.get(&names::ca_issued(spec)).version.id.clone();
+        let local = format!("local-{spec:?}").to_ascii_lowercase();
+        for (mode, config) in [
+            ("RAW", None),
+            ("envelope", Some("verification_plugin=akv-verifier")),
+        ] {
+            let tag = format!("{local}-{mode}{}", build.len()).to_ascii_lowercase();
+            let artifact = notation
+                .push_artifact(registry, "bench", &tag, tag.as_bytes())
+                .expect("push");
+            let reference = artifact.by_digest();
+            let mut through_akv = vec!["sign", "--plugin", "akv", "--id", &id];
+            if let Some(config) = config {
+                through_akv.extend(["--plugin-config", config]);
+            }
+            through_akv.push(&reference);
+            let with_local_key = ["sign", "--key", &local, &reference];
+            // One untimed round each: the plugin's cache and notation's own caches get warm.
+            bench::notation(notation, &through_akv);
+            bench::notation(notation, &with_local_key);
+            let (mut akv, mut local_key) = (Samples::default(), Samples::default());
+            for _ in 0..RUNS {
+                akv.push_measured(&bench::notation(notation, &through_akv));
+                local_key.push_measured(&bench::notation(notation, &with_local_key));
+            }
+            println!(
+                "| {spec:?} | {mode}{build} | {} / {} | {} / {} | {:.2} | {:.2} |",
+                bench::ms(akv.wall()).trim(),
+                bench::ms(akv.cpu()).trim(),
+                bench::ms(local_key.wall()).trim(),
+                bench::ms(local_key.cpu()).trim(),
+                ratio(akv.wall(), local_key.wall()),
+                ratio(akv.cpu(), local_key.cpu()),
+            );
+        }
+    }
 }

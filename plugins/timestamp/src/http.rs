@@ -21,7 +21,7 @@ pub async fn post(
         url: url.to_string(),
         detail,
     };
-    let client = reqwest::Client::builder()
+    let client = notation_akv_http::client_builder()
         .redirect(reqwest::redirect::Policy::limited(3))
         .user_agent(concat!("notation-akv/", env!("CARGO_PKG_VERSION")))
         .build()

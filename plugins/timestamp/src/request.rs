@@ -44,7 +44,8 @@ pub(crate) fn hash_of(oid: ObjectIdentifier) -> Option<HashAlgorithm> {
 
 fn nonce() -> Result<Int, String> {
     let mut bytes = [0u8; NONCE_LEN];
-    aws_lc_rs::rand::fill(&mut bytes).map_err(|_| "no randomness for the nonce".to_string())?;
+    notation_akv_http::fill_random(&mut bytes)
+        .map_err(|_| "no randomness for the nonce".to_string())?;
     // Positive and minimally encoded: top bit clear, first byte not zero.
     bytes[0] = (bytes[0] & 0x7f) | 0x01;
     Int::new(&bytes).map_err(|e| format!("nonce: {e}"))

@@ -102,6 +102,12 @@ impl NotationEnv {
         process::run(self.command(&self.notation, args), self.timeout)
     }
 
+    /// The `notation <args>` command of this world, for callers that run it themselves (the
+    /// benchmarks time it to the exit).
+    pub fn notation_command<S: AsRef<OsStr>>(&self, args: &[S]) -> Command {
+        self.command(&self.notation, args)
+    }
+
     /// Runs `notation <args>` and requires exit 0.
     pub fn notation_ok<S: AsRef<OsStr>>(&self, args: &[S]) -> Result<Output> {
         self.notation(args)?.ok()

@@ -14,6 +14,7 @@
 //! - **The first run.** [`demo`] is what `bash install.sh` ends with: the two installed plugins
 //!   sign and verify against the local test vault and registry (binary `notation-akv-demo`).
 
+pub mod bench;
 pub mod demo;
 pub mod env;
 pub mod error;

@@ -52,8 +52,15 @@ impl Setup {
             ("io.github.notation-akv.keyId", KEY_ID),
         ];
         let (good_key, revoked_key) = pki.keys(&env);
-        let good = signed_artifact(&env, &registry, "good", &good_key, &attributes);
-        let revoked = signed_artifact(&env, &registry, "revoked", &revoked_key, &attributes);
+        let good = signed_artifact(&env, &registry, "envelope", "good", &good_key, &attributes);
+        let revoked = signed_artifact(
+            &env,
+            &registry,
+            "envelope",
+            "revoked",
+            &revoked_key,
+            &attributes,
+        );
         let root = &pki.root;
         env.add_ca_cert(STORE, &env.write_file("root.crt", root.pem()).unwrap())
             .unwrap();

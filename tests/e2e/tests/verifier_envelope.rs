@@ -83,7 +83,7 @@ fn notation_verify_runs_akv_verifier_for_envelopes_that_name_it() {
     };
 
     // 1. Good chain, key pin: notation runs our plugin and accepts.
-    let artifact = signed_artifact(&env, &registry, "good", &good, &ours);
+    let artifact = signed_artifact(&env, &registry, "envelope", "good", &good, &ours);
     policy(
         &env,
         &registry,
@@ -146,7 +146,7 @@ fn notation_verify_runs_akv_verifier_for_envelopes_that_name_it() {
     assert!(verify(&artifact, &[]).success());
 
     // 3. A revoked leaf: strict fails with our reason, permissive only logs it.
-    let revoked_artifact = signed_artifact(&env, &registry, "revoked", &revoked, &ours);
+    let revoked_artifact = signed_artifact(&env, &registry, "envelope", "revoked", &revoked, &ours);
     policy(&env, &registry, "strict", &["*"]);
     let out = verify(&revoked_artifact, &[]);
     assert!(!out.success());
@@ -179,6 +179,7 @@ fn notation_verify_runs_akv_verifier_for_envelopes_that_name_it() {
     let unknown = signed_artifact(
         &env,
         &registry,
+        "envelope",
         "unknown-attribute",
         &good,
         &[ours[0], ours[1], ("com.example.policy", "x")],

@@ -130,6 +130,9 @@ impl Server {
             let (counters, faults) = (counters.clone(), faults.clone());
             tokio::spawn(async move {
                 while let Ok((stream, _)) = listener.accept().await {
+                    // The head and the body are separate writes (and TLS records): with Nagle on,
+                    // the body would wait for the client's delayed ACK (40 ms on Linux).
+                    let _ = stream.set_nodelay(true);
                     let (handler, counters, faults) =
                         (handler.clone(), counters.clone(), faults.clone());
                     let acceptor = acceptor.clone();

@@ -40,6 +40,8 @@ impl ForwardProxy {
             let forwarded = forwarded.clone();
             tokio::spawn(async move {
                 while let Ok((mut client, _)) = listener.accept().await {
+                    // Head and body are separate writes: no Nagle wait for a delayed ACK.
+                    let _ = client.set_nodelay(true);
                     let forwarded = forwarded.clone();
                     tokio::spawn(async move {
                         let Some(req) = read_request(&mut client).await else {
@@ -62,6 +64,7 @@ impl ForwardProxy {
                                 .await;
                             return;
                         };
+                        let _ = upstream.set_nodelay(true);
                         forwarded.fetch_add(1, Ordering::SeqCst);
                         let mut head = format!("{} {path} HTTP/1.1\r\n", req.method);
                         for (k, v) in &req.headers {

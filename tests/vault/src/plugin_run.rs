@@ -1,10 +1,17 @@
 //! Running a plugin binary the way notation does: one argument (the command), the request JSON on
 //! stdin, a cleared environment (typically [`crate::TestVault::credential_env`] plus a private
 //! HOME), with a deadline so a hung plugin fails the test instead of hanging the suite.
+//!
+//! Benchmarks also read what a finished child cost: wall time from spawn to exit, and CPU time
+//! (user + sys) as `getrusage(RUSAGE_CHILDREN)` counts it, including the child's own children.
+//! The CPU figure is the difference of the process-wide counter around one child, so it is
+//! exact when a process reaps one child at a time (the benchmarks) and an upper bound when tests
+//! run plugins concurrently.
 
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Command, ExitStatus, Output, Stdio};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -17,6 +24,64 @@ pub struct PluginRun {
     pub stderr: Vec<u8>,
     /// Wall time from spawn to exit.
     pub elapsed: Duration,
+    /// CPU time (user + sys) of the process; see the module doc.
+    pub cpu: Duration,
+}
+
+/// Resource use of every child this process has reaped so far.
+#[derive(Debug, Clone, Copy)]
+pub struct ChildrenUsage {
+    /// User + sys CPU time, summed over the children.
+    pub cpu: Duration,
+    /// The largest peak resident set size of any one child, in KiB.
+    pub max_rss_kib: u64,
+}
+
+/// `getrusage(RUSAGE_CHILDREN)`.
+pub fn children_usage() -> ChildrenUsage {
+    use nix::sys::resource::{UsageWho, getrusage};
+    match getrusage(UsageWho::RUSAGE_CHILDREN) {
+        Ok(usage) => {
+            let micros = |t: nix::sys::time::TimeVal| {
+                Duration::from_secs(t.tv_sec().max(0) as u64)
+                    + Duration::from_micros(t.tv_usec().max(0) as u64)
+            };
+            ChildrenUsage {
+                cpu: micros(usage.user_time()) + micros(usage.system_time()),
+                max_rss_kib: usage.max_rss().max(0) as u64,
+            }
+        }
+        Err(_) => ChildrenUsage {
+            cpu: Duration::ZERO,
+            max_rss_kib: 0,
+        },
+    }
+}
+
+/// One measured run of any command (stdin closed, output captured).
+#[derive(Debug)]
+pub struct Measured {
+    pub output: Output,
+    /// Wall time from spawn to exit.
+    pub wall: Duration,
+    /// CPU time (user + sys) of the command and the children it waited for.
+    pub cpu: Duration,
+}
+
+/// Runs `command` to completion, measuring wall and CPU time; panics if it cannot start.
+pub fn measure(command: &mut Command) -> Measured {
+    let before = children_usage().cpu;
+    let started = Instant::now();
+    let output = command
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("cannot start {:?}: {e}", command.get_program()));
+    let wall = started.elapsed();
+    Measured {
+        output,
+        wall,
+        cpu: children_usage().cpu.saturating_sub(before),
+    }
 }
 
 /// Runs `binary command` with exactly `env`, writes `request` to its stdin and closes it.
@@ -28,6 +93,7 @@ pub fn run_plugin(
     request: &[u8],
     timeout: Duration,
 ) -> PluginRun {
+    let before = children_usage().cpu;
     let started = Instant::now();
     let mut child = Command::new(binary)
         .arg(command)
@@ -45,27 +111,32 @@ pub fn run_plugin(
         // A plugin that exits without reading its request shows in its output, not here.
         let _ = stdin.write_all(request);
     }
-    let deadline = started + timeout;
-    let status = loop {
-        if let Some(status) = child.try_wait().expect("wait for the plugin") {
-            break status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
+    // Waiting on a thread (instead of polling) stops the clock the moment the plugin exits.
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let (sender, exited) = mpsc::channel::<std::io::Result<ExitStatus>>();
+    let waiter = thread::spawn(move || {
+        let _ = sender.send(child.wait());
+    });
+    let status = match exited.recv_timeout(timeout) {
+        Ok(status) => status.expect("wait for the plugin"),
+        Err(_) => {
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL);
+            let _ = waiter.join();
             panic!(
                 "{} {command} did not finish within {timeout:?}",
                 binary.display()
             );
         }
-        thread::sleep(Duration::from_millis(1));
     };
     let elapsed = started.elapsed();
+    let cpu = children_usage().cpu.saturating_sub(before);
+    let _ = waiter.join();
     PluginRun {
         exit_code: status.code().unwrap_or(-1),
         stdout: stdout.join().unwrap_or_default(),
         stderr: stderr.join().unwrap_or_default(),
         elapsed,
+        cpu,
     }
 }
 

@@ -341,6 +341,9 @@ async fn serve(
             a = listener.accept() => a,
         };
         let Ok((tcp, _)) = accepted else { continue };
+        // Replies go out as several TLS records; with Nagle on, the second waits for the client's
+        // delayed ACK (40 ms on Linux) and every exchange would look slow.
+        let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let state = state.clone();
         let url = url.clone();

@@ -50,6 +50,8 @@ pub struct Verdict {
     pub success: bool,
     pub reason: String,
     pub elapsed: Duration,
+    /// CPU time (user + sys) of the plugin process.
+    pub cpu: Duration,
 }
 
 /// Runs the built `notation-akv-verifier verify-signature` with `request` on stdin and only
@@ -57,8 +59,18 @@ pub struct Verdict {
 pub fn verify(request: &Value, capability: &str, env: &[(String, String)]) -> Verdict {
     let binary = locate::workspace_binary("notation-akv-verifier")
         .expect("build it: cargo build -p notation-akv-verifier");
+    verify_with(&binary, request, capability, env)
+}
+
+/// [`verify`] with a given build of the verifier.
+pub fn verify_with(
+    binary: &Path,
+    request: &Value,
+    capability: &str,
+    env: &[(String, String)],
+) -> Verdict {
     let output = run_plugin(
-        &binary,
+        binary,
         "verify-signature",
         env,
         request.to_string().as_bytes(),
@@ -79,6 +91,7 @@ pub fn verify(request: &Value, capability: &str, env: &[(String, String)]) -> Ve
             .expect("a result for the capability"),
         reason: result["reason"].as_str().unwrap_or_default().to_string(),
         elapsed,
+        cpu: output.cpu,
     }
 }
 
@@ -240,16 +253,18 @@ pub fn envelope(
     unsigned.finish(signature).unwrap()
 }
 
-/// Pushes an artifact and attaches `envelope_for(artifact)` as its Notary signature.
+/// Pushes an artifact to `repository` and attaches a JWS envelope of it, signed by `key` with the
+/// `extended` critical attributes, as its Notary signature.
 pub fn signed_artifact(
     env: &NotationEnv,
     registry: &Registry,
+    repository: &str,
     tag: &str,
     key: &LocalKey,
     extended: &[(&str, &str)],
 ) -> Artifact {
     let artifact = env
-        .push_artifact(registry, "envelope", tag, tag.as_bytes())
+        .push_artifact(registry, repository, tag, tag.as_bytes())
         .unwrap();
     let file = format!("{tag}.sig.jws");
     env.write_file(&file, envelope(env, &artifact, key, extended))
@@ -272,6 +287,8 @@ pub fn signed_artifact(
     artifact
 }
 
+/// Registers `leaf` (under `intermediate` and `root`) as notation's local signing key `name`
+/// and loads it for signing envelopes.
 pub fn local_key(
     env: &NotationEnv,
     name: &str,

@@ -1,0 +1,115 @@
+//! The HTTP client setup under every outbound connection of both plugins: the vault and token
+//! endpoints (`notation-akv-keyvault`), OCSP responders and CRL servers
+//! (`notation-akv-revocation`) and timestamp authorities (`notation-akv-timestamp`).
+//!
+//! notation starts a plugin process for every command, so what a process pays once at start-up
+//! is paid on every `notation sign` and `notation verify`. Two such costs are settled here.
+//!
+//! # Randomness never comes from aws-lc
+//!
+//! aws-lc (under `aws-lc-rs`) seeds its DRBG on the first random number a process asks for, and
+//! by default it seeds from CPU-jitter entropy: about 30 ms of CPU per process, five times the
+//! rest of a warm signature. Seeding from the OS instead (`getrandom(2)`) takes microseconds.
+//!
+//! The jitter source can only be switched off when aws-lc-sys is compiled (the
+//! `AWS_LC_SYS_NO_JITTER_ENTROPY` build variable); aws-lc-sys has no cargo feature for it. A
+//! variable is not part of the package: a `.cargo/config.toml` `[env]` entry reaches builds run
+//! inside this repository, but not `cargo install --path` run from elsewhere, nor a packager's
+//! own build, and a build that misses it is correct but 30 ms slower per process with nothing to
+//! show it. So the fix is structural and holds for every build: **no code path asks aws-lc for
+//! a random number.**
+//!
+//! - TLS: [`crypto_provider`] is rustls' *ring* provider (key exchange, record ciphers and the
+//!   random numbers a handshake needs; ring reads them from the OS) with aws-lc-rs' *signature
+//!   verification* algorithms, the same ones that check signatures everywhere else in the
+//!   plugins (so a P-521 server certificate verifies as before). Verifying needs no randomness.
+//!   [`client_builder`] installs it as the process's rustls default before any client is built;
+//!   reqwest, its platform verifier and the Azure SDK transport all take it from there.
+//! - Nonces (OCSP request nonce, RFC 3161 nonce, the client assertion's `jti`): [`fill_random`],
+//!   straight from the OS.
+//! - The one private-key operation done locally, the RS256 client assertion of certificate
+//!   credentials, signs with ring, whose RSA blinding draws from the OS.
+//!
+//! aws-lc-rs stays for hashing and signature verification (chains, envelopes, OCSP responses,
+//! CRLs, timestamp tokens), none of which touches its DRBG. The price: ring offers no
+//! post-quantum hybrid key exchange (X25519MLKEM768), so TLS uses X25519 or the NIST curves.
+//!
+//! # TCP_NODELAY
+//!
+//! Requests here are small and answered at once, so Nagle's algorithm only ever delays them: a
+//! write that follows an unacknowledged one waits for the peer's delayed ACK (40 ms on Linux).
+//! [`client_builder`] sets `TCP_NODELAY` explicitly (it is reqwest's default today; the setting
+//! here keeps it whatever that default becomes).
+
+use std::sync::Once;
+
+pub use reqwest;
+
+/// rustls' ring provider with aws-lc-rs' signature verification algorithms: see the crate doc.
+pub fn crypto_provider() -> rustls::crypto::CryptoProvider {
+    rustls::crypto::CryptoProvider {
+        signature_verification_algorithms: rustls::crypto::aws_lc_rs::default_provider()
+            .signature_verification_algorithms,
+        ..rustls::crypto::ring::default_provider()
+    }
+}
+
+/// Installs [`crypto_provider`] as the process's rustls default, once. A provider installed
+/// earlier by the embedding program is kept.
+pub fn install_crypto_provider() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let _ = crypto_provider().install_default();
+    });
+}
+
+/// A reqwest client builder for every outbound connection: [`crypto_provider`] for TLS and
+/// `TCP_NODELAY` on. Callers add their own timeouts, redirects, proxies and roots.
+pub fn client_builder() -> reqwest::ClientBuilder {
+    install_crypto_provider();
+    reqwest::Client::builder().tcp_nodelay(true)
+}
+
+/// Fills `bytes` with random bytes from the operating system (`getrandom(2)` on Linux).
+pub fn fill_random(bytes: &mut [u8]) -> Result<(), getrandom::Error> {
+    getrandom::fill(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_provider_keeps_aws_lc_verification_and_takes_the_rest_from_ring() {
+        let ours = crypto_provider();
+        let ring = rustls::crypto::ring::default_provider();
+        let aws = rustls::crypto::aws_lc_rs::default_provider();
+        let names = |p: &rustls::crypto::CryptoProvider| {
+            p.kx_groups.iter().map(|g| g.name()).collect::<Vec<_>>()
+        };
+        assert_eq!(names(&ours), names(&ring));
+        let schemes = ours.signature_verification_algorithms.supported_schemes();
+        assert_eq!(
+            schemes,
+            aws.signature_verification_algorithms.supported_schemes()
+        );
+        assert!(schemes.contains(&rustls::SignatureScheme::ECDSA_NISTP521_SHA512));
+        assert!(ours.fips() == ring.fips());
+    }
+
+    #[test]
+    fn the_provider_is_the_process_default_once_a_client_is_built() {
+        client_builder().build().expect("client");
+        let installed = rustls::crypto::CryptoProvider::get_default().expect("installed");
+        let ring = rustls::crypto::ring::default_provider();
+        assert_eq!(installed.cipher_suites.len(), ring.cipher_suites.len());
+    }
+
+    #[test]
+    fn random_bytes_differ() {
+        let (mut a, mut b) = ([0u8; 16], [0u8; 16]);
+        fill_random(&mut a).unwrap();
+        fill_random(&mut b).unwrap();
+        assert_ne!(a, b);
+    }
+}
