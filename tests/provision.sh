@@ -69,6 +69,17 @@ EOF
         die "private 'apt-get update' for sid failed; see $apt/$1"
 }
 
+# Unpacks every .deb in $1 with dpkg -x into a fresh tree, then swaps it in as $2, so an
+# interrupted run never leaves a half tree.
+unpack_debs() { # debs-dir tree
+    rm -rf "$2.new"
+    local d
+    for d in "$1"/*.deb; do
+        dpkg -x "$d" "$2.new" || die "dpkg -x $d failed"
+    done
+    rm -rf "$2" && mv "$2.new" "$2"
+}
+
 provision_sid_tools() {
     if [[ -f $STAMP && $(cat "$STAMP") == "$STAMP_CONTENT" ]] && notation_ok && oras_ok; then
         log "notation $NOTATION_DEB and oras $ORAS_DEB already in $TOOLS (cached)"
@@ -89,13 +100,7 @@ provision_sid_tools() {
 if sid has newer versions, update the pins at the top of tests/provision.sh"
     fi
 
-    # Unpack into a fresh tree, then swap it in, so an interrupted run never leaves a half tree.
-    rm -rf "$TOOLS/root.new"
-    local d
-    for d in "$debs"/*.deb; do
-        dpkg -x "$d" "$TOOLS/root.new" || die "dpkg -x $d failed"
-    done
-    rm -rf "$TOOLS/root" && mv "$TOOLS/root.new" "$TOOLS/root"
+    unpack_debs "$debs" "$TOOLS/root"
     mkdir -p "$TOOLS/bin"
     ln -sfn ../root/usr/bin/notation "$TOOLS/bin/notation"
     ln -sfn ../root/usr/bin/oras "$TOOLS/bin/oras"
@@ -195,12 +200,8 @@ fetch_go_packages() {
 if sid has newer versions of the pinned roots, update NOTATION_GO_DEB / GOLANG_GO_DEB in tests/provision.sh"
     fi
 
-    rm -rf "$GO_DIR/root.new"
+    unpack_debs "$debs" "$GO_DIR/root"
     local d
-    for d in "$debs"/*.deb; do
-        dpkg -x "$d" "$GO_DIR/root.new" || die "dpkg -x $d failed"
-    done
-    rm -rf "$GO_DIR/root" && mv "$GO_DIR/root.new" "$GO_DIR/root"
     local goroot
     goroot=$(cd "$GO_DIR/root/usr/lib" && ls -d go-[0-9]* | sort -V | tail -1) ||
         die "golang-go unpacked no usr/lib/go-<version>"

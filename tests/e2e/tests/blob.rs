@@ -21,7 +21,7 @@ use serde_json::json;
 
 mod signer_support;
 
-use signer_support::{STORE, read_log, signer_env, trust_fixture};
+use signer_support::{STORE, plugin_args, read_log, signer_env, trust_fixture};
 
 /// Builds `tools/bin/notation-blob` once per test binary (offline; about a second when cached).
 fn harness() -> &'static Path {
@@ -71,18 +71,10 @@ fn sign(env: &NotationEnv, blob: &Path, id: &str, format: &str, config: &[&str])
         "sign".into(),
         "--plugin-dir".into(),
         plugins.display().to_string(),
-        "--plugin".into(),
-        "akv".into(),
-        "--id".into(),
-        id.into(),
-        "--signature-format".into(),
-        format.into(),
         "--signature".into(),
         signature.display().to_string(),
     ];
-    for c in config {
-        args.extend(["--plugin-config".to_string(), c.to_string()]);
-    }
+    args.extend(plugin_args(id, format, config));
     args.push(blob.display().to_string());
     env.run(harness(), &args).unwrap()
 }
