@@ -2,7 +2,7 @@
 # Builds the blob harness (tests/blob/main.go) into tools/bin/notation-blob, OFFLINE, from the Go
 # toolchain and notation-go 1.3.2 sources that tests/provision.sh unpacked from Debian sid into
 # tools/go/root: GOPATH mode over that tree's /usr/share/gocode, no module proxy, no toolchain
-# download, a build cache in tools/go/cache (a warm rebuild takes about a second).
+# download, a build cache in tools/go/cache (a warm run takes under half a second).
 # Usage: bash tests/blob/build.sh        (NOTATION_AKV_TOOLS overrides the tools/ location)
 set -euo pipefail
 
@@ -23,6 +23,9 @@ die() {
 
 mkdir -p "$TOOLS/go/cache" "$TOOLS/go/home" "$TOOLS/bin"
 cd "$HERE"
+# One build at a time (parallel test processes); go build rewrites the binary only when stale.
+exec 9>"$TOOLS/go/build.lock"
+flock 9
 env -i PATH=/usr/bin:/bin HOME="$TOOLS/go/home" \
     GOROOT="$GOROOT_DIR" GOPATH="$GO_TREE/usr/share/gocode" GO111MODULE=off \
     GOFLAGS= GOTOOLCHAIN=local GOPROXY=off GOSUMDB=off GOTELEMETRY=off CGO_ENABLED=0 \

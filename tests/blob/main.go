@@ -193,7 +193,6 @@ func sign(args []string) error {
 	sig, _, err := s.Sign(ctx, desc, notation.SignerSignOptions{
 		SignatureMediaType: sigMediaType,
 		ExpiryDuration:     *expiry,
-		SigningAgent:       "notation-blob",
 	})
 	if err != nil {
 		return err
