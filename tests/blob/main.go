@@ -13,8 +13,10 @@
 //     the hash of the key spec, size}, and the PluginSigner signs that descriptor: with a
 //     SIGNATURE_GENERATOR.RAW plugin it sends generate-signature and builds the JWS or COSE
 //     envelope itself; with a SIGNATURE_GENERATOR.ENVELOPE plugin it sends generate-envelope with
-//     the blob descriptor as the payload's targetArtifact. The envelope is written as the detached
-//     signature.
+//     the blob descriptor as the payload's targetArtifact (notation-go's blob signing did so until
+//     it was changed to refuse such plugins after get-plugin-metadata: "the plugin lacks the
+//     signature generator capability required for blob signing"). The envelope is written as the
+//     detached signature.
 //   - verify: a blob trust policy (trustpolicy.blob.json: policies without registry scopes, one
 //     of them may be "globalPolicy") selects the policy by --policy-name or the global one; the
 //     signature is verified by notation-go's verifier against the trust store (integrity,
