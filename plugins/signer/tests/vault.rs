@@ -803,6 +803,14 @@ fn envelope_requests_notation_would_not_send_are_validation_errors() {
             "only \"targetArtifact\" is allowed",
         ),
         (
+            // A blob's descriptor (notation-go's blob signing): envelope mode signs manifests only.
+            "application/cose",
+            NOTARY_PAYLOAD_TYPE,
+            br#"{"targetArtifact":{"mediaType":"application/octet-stream","digest":"sha256:00","size":1}}"#,
+            envelope_mode(),
+            "this is a blob. Sign blobs in RAW mode: remove verification_plugin",
+        ),
+        (
             "application/jose+json",
             NOTARY_PAYLOAD_TYPE,
             NOTARY_PAYLOAD,

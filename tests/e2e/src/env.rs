@@ -123,6 +123,12 @@ impl NotationEnv {
         self.oras(args)?.ok()
     }
 
+    /// Runs another program (e.g. a harness built from `tests/`) in this environment, with its
+    /// variables; the caller inspects the exit status.
+    pub fn run<S: AsRef<OsStr>>(&self, program: &Path, args: &[S]) -> Result<Output> {
+        process::run(self.command(program, args), self.timeout)
+    }
+
     /// Runs a bash script (`set -euo pipefail`) in the same environment, with notation and oras
     /// first on `PATH`: documented command lines run as a user types them.
     pub fn shell(&self, script: &str) -> Result<Output> {

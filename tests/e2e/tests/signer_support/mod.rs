@@ -49,6 +49,23 @@ pub fn read_log(env: &NotationEnv, name: &str) -> String {
     std::fs::read_to_string(env.root().join(name)).unwrap_or_default()
 }
 
+/// `--plugin akv --id <id> --signature-format <format>` and a `--plugin-config` per entry.
+pub fn plugin_args(id: &str, format: &str, config: &[&str]) -> Vec<String> {
+    let mut args = vec![
+        "--plugin".to_string(),
+        "akv".into(),
+        "--id".into(),
+        id.into(),
+        "--signature-format".into(),
+        format.into(),
+    ];
+    for c in config {
+        args.push("--plugin-config".into());
+        args.push(c.to_string());
+    }
+    args
+}
+
 /// A notation environment with `akv` installed, pointed at the test vault with a client secret,
 /// and the fixture roots in trust store `ca:akv`.
 pub struct World {
@@ -76,19 +93,8 @@ impl World {
     }
 
     pub fn sign_args(artifact: &Artifact, id: &str, format: &str, config: &[&str]) -> Vec<String> {
-        let mut args = vec![
-            "sign".to_string(),
-            "--plugin".into(),
-            "akv".into(),
-            "--id".into(),
-            id.into(),
-            "--signature-format".into(),
-            format.into(),
-        ];
-        for c in config {
-            args.push("--plugin-config".into());
-            args.push(c.to_string());
-        }
+        let mut args = vec!["sign".to_string()];
+        args.extend(plugin_args(id, format, config));
         args.push(artifact.by_digest());
         args
     }
