@@ -148,6 +148,9 @@ impl VaultClient {
         log: RequestLog,
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<VaultClient, SetupError> {
+        settings
+            .check_vault_host(endpoint)
+            .map_err(|e| SetupError(e.0))?;
         let exchanges = ExchangeLogPolicy::new(log.clone());
         let options = client_options(settings.timeout, exchanges.clone());
         let credential = ChainedCredential::build(&CredentialInputs {

@@ -198,12 +198,30 @@ fn classify(target: &Target, error: azure_core::Error, attempt: u32) -> Failure 
             },
             retry_after: None,
         },
-        _ => Failure::Fatal(VaultError::Response {
-            target: target.clone(),
-            message: root_message(&error),
-            detail: ServiceDetail::default(),
-        }),
+        _ => {
+            let message = root_message(&error);
+            match foreign_challenge_resource(&message) {
+                Some(resource) => Failure::Fatal(VaultError::ForeignChallenge {
+                    target: target.clone(),
+                    resource,
+                }),
+                None => Failure::Fatal(VaultError::Response {
+                    target: target.clone(),
+                    message,
+                    detail: ServiceDetail::default(),
+                }),
+            }
+        }
     }
+}
+
+/// The resource of an auth challenge the Key Vault SDK refused because it does not name the
+/// vault's domain (its `challenge resource '…' doesn't match the requested domain` error).
+fn foreign_challenge_resource(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("challenge resource '")?;
+    let (resource, tail) = rest.split_once('\'')?;
+    tail.contains("doesn't match the requested domain")
+        .then(|| resource.to_string())
 }
 
 /// `Retry-After` (seconds) or `x-ms-retry-after-ms`/`retry-after-ms` (milliseconds).

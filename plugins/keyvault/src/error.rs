@@ -128,6 +128,10 @@ pub enum VaultError {
         attempts: u32,
         message: String,
     },
+    /// The vault host's 401 challenge asked for a token for another resource than Key Vault's
+    /// domain: the SDK withheld the token.
+    #[error("{target}: the auth challenge names resource {resource}, not this vault's domain")]
+    ForeignChallenge { target: Target, resource: String },
     #[error("{target}: unexpected response: {message}")]
     Response {
         target: Target,
@@ -154,6 +158,7 @@ impl VaultError {
             | VaultError::Throttled { target, .. }
             | VaultError::Timeout { target, .. }
             | VaultError::Transport { target, .. }
+            | VaultError::ForeignChallenge { target, .. }
             | VaultError::Response { target, .. } => Some(target.operation),
             VaultError::Credential { .. } => None,
         }
@@ -223,6 +228,19 @@ impl VaultError {
                 format!(
                     "the connection to Azure Key Vault failed while trying to {} {target} ({attempts} attempts): {message}",
                     target.operation.verb()
+                ),
+                None,
+            ),
+            VaultError::ForeignChallenge { target, resource } => (
+                ErrorCode::AccessDenied,
+                format!(
+                    "vault host {} answered its authentication challenge for resource {resource}, which is not \
+                     this vault's domain, so no token was sent to it: a proxy rewrote the answer, the --id URL \
+                     names the wrong host, or the host only claims to be a vault. Check that --id is your vault's \
+                     URL as the portal or `az keyvault show --query properties.vaultUri` gives it \
+                     (https://<name>.vault.azure.net, .vault.azure.cn, .vault.usgovcloudapi.net or \
+                     .managedhsm.azure.net), and that any HTTPS proxy passes the vault's WWW-Authenticate header unchanged",
+                    target.vault
                 ),
                 None,
             ),

@@ -131,6 +131,16 @@ fn edit_distance(a: &str, b: &str) -> usize {
     rows[a.len()][b.len()]
 }
 
+/// Whether the URL's host is a loopback address or `localhost`.
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
 /// The process environment, as [`ConfigReader`] wants it.
 pub fn process_env(name: &str) -> Option<String> {
     std::env::var(name).ok()
@@ -382,6 +392,22 @@ impl VaultSettings {
         })
     }
 
+    /// The test-only switch [`INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK`] takes effect only for a
+    /// vault on a loopback address (127.0.0.0/8, ::1, `localhost`): for any other host it is
+    /// refused, so a variable left behind in a pipeline can never send a token to a host that
+    /// only claims to be a vault.
+    pub fn check_vault_host(&self, endpoint: &url::Url) -> Result<(), SettingsError> {
+        if !self.insecure_skip_challenge_resource_check || is_loopback(endpoint) {
+            return Ok(());
+        }
+        Err(SettingsError(format!(
+            "{INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK} is set, but vault host {} is not a loopback address: \
+             the switch only serves a local test vault on 127.0.0.1, ::1 or localhost and is refused for any \
+             other host (it would let a host that merely claims to be a vault receive a token). Unset it",
+            endpoint.host_str().unwrap_or_default()
+        )))
+    }
+
     /// The names of [`KEYS`].
     pub fn key_names() -> Vec<&'static str> {
         KEYS.iter().map(|(k, _)| *k).collect()
@@ -482,6 +508,34 @@ mod tests {
     fn insecure_switch_is_environment_only() {
         let s = read(&[], &[(INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK, "1")]).unwrap();
         assert!(s.insecure_skip_challenge_resource_check);
+    }
+
+    #[test]
+    fn the_insecure_switch_is_honoured_for_loopback_vaults_only() {
+        let on = read(&[], &[(INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK, "1")]).unwrap();
+        let off = read(&[], &[]).unwrap();
+        for host in [
+            "https://127.0.0.1:8443/",
+            "https://127.8.9.10/",
+            "https://[::1]:443/",
+            "https://localhost:1/",
+            "https://LOCALHOST/",
+        ] {
+            let url = url::Url::parse(host).unwrap();
+            assert!(on.check_vault_host(&url).is_ok(), "{host}");
+        }
+        for host in [
+            "https://myvault.vault.azure.net/",
+            "https://10.0.0.1/",
+            "https://localhost.example.com/",
+            "https://128.0.0.1/",
+        ] {
+            let url = url::Url::parse(host).unwrap();
+            let err = on.check_vault_host(&url).unwrap_err().0;
+            assert!(err.contains("is not a loopback address"), "{err}");
+            assert!(err.contains(INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK), "{err}");
+            assert!(off.check_vault_host(&url).is_ok(), "{host}: off is always fine");
+        }
     }
 
     #[test]

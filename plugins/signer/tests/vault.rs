@@ -610,11 +610,15 @@ fn the_challenge_resource_check_is_on_unless_explicitly_disabled() {
         .env
         .retain(|(k, _)| k != "NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK");
     let err = plugin.describe_and_sign(&id, json!({})).unwrap_err();
-    assert_eq!(code(&err), "ERROR");
+    // What happened and what to check; not the SDK's advice to turn the check off.
+    assert_eq!(code(&err), "ACCESS_DENIED");
+    let m = message(&err);
     assert!(
-        message(&err).contains("doesn't match the requested domain"),
+        m.contains("answered its authentication challenge for resource https://vault.azure.net"),
         "{err}"
     );
+    assert!(m.contains("no token was sent to it"), "{err}");
+    assert!(!m.contains("verify_challenge_resource"), "{err}");
     assert_eq!(
         count("/strict-challenge", RouteKind::GetSecret, true),
         0,
@@ -628,6 +632,14 @@ fn the_challenge_resource_check_is_on_unless_explicitly_disabled() {
         plugin
             .log()
             .contains("INSECURE: NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK")
+    );
+    // The switch is refused for any vault that is not on a loopback address.
+    let remote = "https://myvault.vault.azure.net/certificates/signer";
+    let err = plugin.describe_and_sign(remote, json!({})).unwrap_err();
+    assert_eq!(code(&err), "VALIDATION_ERROR");
+    assert!(
+        message(&err).contains("vault host myvault.vault.azure.net is not a loopback address"),
+        "{err}"
     );
 }
 
