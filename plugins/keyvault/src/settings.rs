@@ -533,8 +533,14 @@ mod tests {
             let url = url::Url::parse(host).unwrap();
             let err = on.check_vault_host(&url).unwrap_err().0;
             assert!(err.contains("is not a loopback address"), "{err}");
-            assert!(err.contains(INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK), "{err}");
-            assert!(off.check_vault_host(&url).is_ok(), "{host}: off is always fine");
+            assert!(
+                err.contains(INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK),
+                "{err}"
+            );
+            assert!(
+                off.check_vault_host(&url).is_ok(),
+                "{host}: off is always fine"
+            );
         }
     }
 
