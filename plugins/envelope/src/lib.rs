@@ -327,14 +327,5 @@ fn whole_seconds(t: OffsetDateTime) -> OffsetDateTime {
 
 /// The signing algorithm a JWS `alg` or COSE algorithm id names.
 fn algorithm_from(matches: impl Fn(SigningAlgorithm) -> bool) -> Option<SigningAlgorithm> {
-    [
-        SigningAlgorithm::RsassaPssSha256,
-        SigningAlgorithm::RsassaPssSha384,
-        SigningAlgorithm::RsassaPssSha512,
-        SigningAlgorithm::EcdsaSha256,
-        SigningAlgorithm::EcdsaSha384,
-        SigningAlgorithm::EcdsaSha512,
-    ]
-    .into_iter()
-    .find(|a| matches(*a))
+    SigningAlgorithm::ALL.into_iter().find(|a| matches(*a))
 }

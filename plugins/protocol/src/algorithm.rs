@@ -147,6 +147,16 @@ impl HashAlgorithm {
 }
 
 impl SigningAlgorithm {
+    /// Every Notary Project signing algorithm, in the order of [`KeySpec::ALL`].
+    pub const ALL: [SigningAlgorithm; 6] = [
+        SigningAlgorithm::RsassaPssSha256,
+        SigningAlgorithm::RsassaPssSha384,
+        SigningAlgorithm::RsassaPssSha512,
+        SigningAlgorithm::EcdsaSha256,
+        SigningAlgorithm::EcdsaSha384,
+        SigningAlgorithm::EcdsaSha512,
+    ];
+
     /// The JWS `alg` name, which is also the Azure Key Vault sign algorithm.
     pub fn jws_name(self) -> &'static str {
         match self {

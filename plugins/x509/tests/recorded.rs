@@ -184,17 +184,10 @@ fn recorded_sign(entries: &[Value]) -> Signed {
     assert_eq!(signs.len(), 1);
     let (req, resp) = (&signs[0]["RequestBody"], &signs[0]["ResponseBody"]);
     let alg = req["alg"].as_str().unwrap();
-    let algorithm = [
-        SigningAlgorithm::RsassaPssSha256,
-        SigningAlgorithm::RsassaPssSha384,
-        SigningAlgorithm::RsassaPssSha512,
-        SigningAlgorithm::EcdsaSha256,
-        SigningAlgorithm::EcdsaSha384,
-        SigningAlgorithm::EcdsaSha512,
-    ]
-    .into_iter()
-    .find(|a| a.jws_name() == alg)
-    .unwrap();
+    let algorithm = SigningAlgorithm::ALL
+        .into_iter()
+        .find(|a| a.jws_name() == alg)
+        .unwrap();
     Signed {
         algorithm,
         digest: b64url(req["value"].as_str().unwrap()),
