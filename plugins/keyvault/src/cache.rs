@@ -8,25 +8,33 @@
 //! - an entry for a versionless id lives for `cache_ttl` (default 60 s) so rotation is picked up;
 //! - nothing secret is stored: callers put only certificates, key specs and version ids here.
 //!
-//! Robustness: files are written to a temporary name and renamed (atomic), with mode 0600 in a
-//! 0700 directory. A read checks ownership and permissions, the format, that the entry belongs
-//! to the key asked for, and a SHA-256 digest over its content; anything off (truncation, edits,
-//! a file copied under another name) makes the entry count as absent, and it is rebuilt. The
-//! signer also verifies every signature against the cached leaf before returning it, so even a
-//! consistent-looking forged entry cannot yield a signature that does not match its chain.
+//! Robustness: the directory rules (entries owned by this user, 0600 in a 0700 directory, atomic
+//! writes, pruning to a bound) are `notation_akv_cachedir`'s. On top, a read checks the format,
+//! that the entry belongs to the key asked for, and a SHA-256 digest over its content; anything
+//! off (truncation, edits, a file copied under another name, another user's file) makes the entry
+//! count as absent, and it is rebuilt. The signer also verifies every signature against the
+//! cached leaf before returning it, so even a consistent-looking forged entry cannot yield a
+//! signature that does not match its chain.
 
 use crate::log::RequestLog;
 use crate::settings::CacheSettings;
+use notation_akv_cachedir::{CacheDir, Limits};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const FORMAT: u32 = 1;
-/// Entries larger than this are not ours (a chain is a few KiB).
-const MAX_ENTRY_BYTES: u64 = 1024 * 1024;
+/// A chain is a few KiB: 1 MiB per entry is far more than any vault certificate chain, and the
+/// directory stays under 16 MiB / 1024 entries. Entries not rewritten for 30 days are pruned (a
+/// versioned entry is then fetched again once).
+pub const LIMITS: Limits = Limits {
+    max_entry_bytes: 1024 * 1024,
+    max_total_bytes: 16 * 1024 * 1024,
+    max_entries: 1024,
+    max_age: Duration::from_secs(30 * 24 * 3600),
+};
 /// Tolerated clock skew for entries "from the future".
 const SKEW: u64 = 60;
 
@@ -64,7 +72,7 @@ impl CacheKey {
 /// An open cache directory.
 #[derive(Clone, Debug)]
 pub struct Cache {
-    dir: PathBuf,
+    dir: CacheDir,
     versionless_ttl: Duration,
     log: RequestLog,
 }
@@ -106,14 +114,14 @@ impl Cache {
             return None;
         }
         Some(Cache {
-            dir: settings.dir.clone()?,
+            dir: CacheDir::new(settings.dir.clone()?, LIMITS),
             versionless_ttl: settings.versionless_ttl,
             log,
         })
     }
 
     pub fn dir(&self) -> &Path {
-        &self.dir
+        self.dir.path()
     }
 
     /// The entry for `key`, if present, intact and fresh.
@@ -121,33 +129,25 @@ impl Cache {
         if key.version.is_none() && self.versionless_ttl.is_zero() {
             return None;
         }
-        let path = self.dir.join(key.file_name());
-        match self.read(&path, key) {
+        let name = key.file_name();
+        match self.read(&name, key) {
             Ok(Some(value)) => Some(value),
             Ok(None) => None,
             Err(reason) => {
-                self.log
-                    .note(&format!("cache entry {} ignored: {reason}", path.display()));
-                let _ = std::fs::remove_file(&path);
+                self.log.note(&format!(
+                    "cache entry {} ignored: {reason}",
+                    self.dir.path().join(&name).display()
+                ));
+                self.dir.remove(&name);
                 None
             }
         }
     }
 
-    fn read<T: DeserializeOwned>(&self, path: &Path, key: &CacheKey) -> Result<Option<T>, String> {
-        let metadata = match std::fs::symlink_metadata(path) {
-            Ok(m) => m,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e.to_string()),
+    fn read<T: DeserializeOwned>(&self, name: &str, key: &CacheKey) -> Result<Option<T>, String> {
+        let Some(bytes) = self.dir.read(name).map_err(|r| r.to_string())? else {
+            return Ok(None);
         };
-        if !metadata.is_file() {
-            return Err("not a regular file".into());
-        }
-        if metadata.len() > MAX_ENTRY_BYTES {
-            return Err("too large".into());
-        }
-        self.check_owner(&metadata)?;
-        let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
         let entry: Entry = serde_json::from_slice(&bytes).map_err(|e| format!("corrupt ({e})"))?;
         let canonical = key.canonical();
         if entry.format != FORMAT {
@@ -174,24 +174,6 @@ impl Cache {
             .map_err(|e| format!("unexpected content ({e})"))
     }
 
-    #[cfg(unix)]
-    fn check_owner(&self, metadata: &std::fs::Metadata) -> Result<(), String> {
-        use std::os::unix::fs::{MetadataExt, PermissionsExt};
-        let dir = std::fs::metadata(&self.dir).map_err(|e| e.to_string())?;
-        if metadata.uid() != dir.uid() {
-            return Err("owned by another user".into());
-        }
-        if metadata.permissions().mode() & 0o077 != 0 || dir.permissions().mode() & 0o077 != 0 {
-            return Err("readable or writable by others".into());
-        }
-        Ok(())
-    }
-
-    #[cfg(not(unix))]
-    fn check_owner(&self, _: &std::fs::Metadata) -> Result<(), String> {
-        Ok(())
-    }
-
     /// Stores `value` for `key`. Failures are logged, never fatal: the cache is an optimisation.
     pub fn put<T: Serialize>(&self, key: &CacheKey, value: &T) {
         if key.version.is_none() && self.versionless_ttl.is_zero() {
@@ -200,13 +182,12 @@ impl Cache {
         if let Err(e) = self.write(key, value) {
             self.log.note(&format!(
                 "cache write in {} failed: {e}",
-                self.dir.display()
+                self.dir.path().display()
             ));
         }
     }
 
     fn write<T: Serialize>(&self, key: &CacheKey, value: &T) -> std::io::Result<()> {
-        create_private_dir(&self.dir)?;
         let payload = serde_json::to_value(value)?;
         let canonical = key.canonical();
         let created = now();
@@ -217,67 +198,20 @@ impl Cache {
             created,
             payload,
         };
-        let bytes = serde_json::to_vec(&entry)?;
-        let final_path = self.dir.join(key.file_name());
-        let temp_path = self.dir.join(format!(
-            ".{}.{}.{}.tmp",
-            key.file_name(),
-            std::process::id(),
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.subsec_nanos())
-                .unwrap_or_default()
-        ));
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600);
-        }
-        let result = (|| {
-            let mut file = options.open(&temp_path)?;
-            file.write_all(&bytes)?;
-            file.sync_all()?;
-            std::fs::rename(&temp_path, &final_path)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&temp_path);
-        }
-        result
+        self.dir
+            .write(&key.file_name(), &serde_json::to_vec(&entry)?)
     }
 
     /// Drops the entry (after the vault contradicted it, e.g. a rotated or disabled version).
     pub fn remove(&self, key: &CacheKey) {
-        let _ = std::fs::remove_file(self.dir.join(key.file_name()));
-    }
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-        if !dir.exists() {
-            std::fs::DirBuilder::new()
-                .recursive(true)
-                .mode(0o700)
-                .create(dir)?;
-        }
-        let mode = std::fs::metadata(dir)?.permissions().mode();
-        if mode & 0o077 != 0 {
-            std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-        }
-        Ok(())
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::create_dir_all(dir)
+        self.dir.remove(&key.file_name());
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     #[derive(Debug, PartialEq, serde::Serialize, serde::Deserialize)]
     struct Material {

@@ -2,15 +2,26 @@
 //!
 //! Entries are the objects exactly as fetched plus the URL they came from; they are re-verified
 //! (signature and times) every time they are loaded, so a tampered or stale file is never trusted,
-//! only ignored and replaced. Writes go to a unique temporary file that is renamed over the entry,
-//! so concurrent processes see the old or the new entry, never a torn one. Directories are 0700
-//! and files 0600: a CRL is public, but which certificates a host checks is not.
+//! only ignored and replaced. The directory rules are `notation_akv_cachedir`'s: atomic writes
+//! (concurrent processes see the old or the new entry, never a torn one), 0700 directories and
+//! 0600 files owned by this user (a CRL is public, but which certificates a host checks is not;
+//! another user's file is not read), and pruning after each write to [`LIMITS`] per kind.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
+use notation_akv_cachedir::{CacheDir, Limits};
 use sha2::Digest as _;
+
+/// Per kind (OCSP, CRL): a CRL of a large CA can be tens of MiB, so entries may be up to 64 MiB
+/// and each directory keeps at most 256 MiB in 4096 entries. Entries not refreshed for 30 days
+/// (long past any nextUpdate) are pruned.
+pub const LIMITS: Limits = Limits {
+    max_entry_bytes: 64 * 1024 * 1024,
+    max_total_bytes: 256 * 1024 * 1024,
+    max_entries: 4096,
+    max_age: Duration::from_secs(30 * 24 * 3600),
+};
 
 /// File header: format tag, then the origin URL on one line, then the DER object.
 const MAGIC: &[u8] = b"notation-akv-revocation-cache-v1\n";
@@ -40,7 +51,8 @@ pub struct CacheError {
 }
 
 pub(crate) struct Cache {
-    root: PathBuf,
+    ocsp: CacheDir,
+    crl: CacheDir,
 }
 
 /// One loaded entry.
@@ -49,31 +61,37 @@ pub(crate) struct Entry {
     pub der: Vec<u8>,
 }
 
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
 impl Cache {
     pub(crate) fn open(root: &Path) -> Result<Self, CacheError> {
-        for kind in [Kind::Ocsp, Kind::Crl] {
-            let dir = root.join(kind.dir());
-            create_private_dir(&dir).map_err(|source| CacheError {
-                path: dir.clone(),
+        let cache = Self {
+            ocsp: CacheDir::new(root.join(Kind::Ocsp.dir()), LIMITS),
+            crl: CacheDir::new(root.join(Kind::Crl.dir()), LIMITS),
+        };
+        for dir in [&cache.ocsp, &cache.crl] {
+            dir.create().map_err(|source| CacheError {
+                path: dir.path().to_path_buf(),
                 source,
             })?;
         }
-        Ok(Self {
-            root: root.to_path_buf(),
-        })
+        Ok(cache)
     }
 
-    fn path(&self, kind: Kind, key: &[u8]) -> PathBuf {
+    fn dir(&self, kind: Kind) -> &CacheDir {
+        match kind {
+            Kind::Ocsp => &self.ocsp,
+            Kind::Crl => &self.crl,
+        }
+    }
+
+    fn name(key: &[u8]) -> String {
         let hash = sha2::Sha256::digest(key);
-        let name: String = hash.iter().map(|b| format!("{b:02x}")).collect();
-        self.root.join(kind.dir()).join(name)
+        hash.iter().map(|b| format!("{b:02x}")).collect()
     }
 
-    /// The entry under `key`, or `None` when absent or unreadable (a corrupt file is a miss).
+    /// The entry under `key`, or `None` when absent, unreadable or not to be trusted (another
+    /// user's file, loose permissions): such a file is a miss and is replaced.
     pub(crate) fn get(&self, kind: Kind, key: &[u8]) -> Option<Entry> {
-        let bytes = std::fs::read(self.path(kind, key)).ok()?;
+        let bytes = self.dir(kind).read(&Self::name(key)).ok()??;
         let rest = bytes.strip_prefix(MAGIC)?;
         let newline = rest.iter().position(|b| *b == b'\n')?;
         let origin = std::str::from_utf8(&rest[..newline]).ok()?.to_string();
@@ -92,31 +110,13 @@ impl Cache {
         origin: &str,
         der: &[u8],
     ) -> std::io::Result<()> {
-        let target = self.path(kind, key);
-        let dir = target.parent().unwrap_or(&self.root);
-        let temp = dir.join(format!(
-            ".tmp-{}-{}-{}",
-            std::process::id(),
-            TEMP_COUNTER.fetch_add(1, Ordering::Relaxed),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.as_nanos())
-                .unwrap_or_default()
-        ));
         let origin = origin.replace('\n', " ");
-        let result = (|| {
-            let mut file = create_private_file(&temp)?;
-            file.write_all(MAGIC)?;
-            file.write_all(origin.as_bytes())?;
-            file.write_all(b"\n")?;
-            file.write_all(der)?;
-            file.sync_all()?;
-            std::fs::rename(&temp, &target)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&temp);
-        }
-        result
+        let mut bytes = Vec::with_capacity(MAGIC.len() + origin.len() + 1 + der.len());
+        bytes.extend_from_slice(MAGIC);
+        bytes.extend_from_slice(origin.as_bytes());
+        bytes.push(b'\n');
+        bytes.extend_from_slice(der);
+        self.dir(kind).write(&Self::name(key), &bytes)
     }
 }
 
@@ -133,38 +133,4 @@ pub(crate) fn ocsp_key(
         key.extend_from_slice(part);
     }
     key
-}
-
-#[cfg(unix)]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)?;
-    // An existing directory keeps whatever mode it had; tighten ours.
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)
-}
-
-#[cfg(unix)]
-fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    use std::os::unix::fs::OpenOptionsExt as _;
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-}
-
-#[cfg(not(unix))]
-fn create_private_file(path: &Path) -> std::io::Result<std::fs::File> {
-    std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
 }
