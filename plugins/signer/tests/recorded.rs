@@ -118,7 +118,7 @@ fn setup_with(config: VaultConfig, kind: CredentialKind) -> Setup {
             home.path().join("akv.log").display().to_string(),
         ),
     ]);
-    let plugin = Plugin { home, env };
+    let plugin = Plugin::with_env(home, env);
     Setup {
         vault,
         plugin,

@@ -7,13 +7,15 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use notation_akv_protocol::SigningAlgorithm;
 use serde_json::{Value, json};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// One isolated plugin environment (own HOME, cache and log).
 pub struct Plugin {
     pub home: tempfile::TempDir,
     pub env: Vec<(String, String)>,
+    /// What runs: the built `notation-akv`, or a wrapper script that ends by exec'ing it.
+    pub binary: PathBuf,
 }
 
 pub struct Outcome {
@@ -30,7 +32,34 @@ impl Plugin {
             "NOTATION_AKV_LOG_FILE".into(),
             home.path().join("akv.log").display().to_string(),
         ));
-        Plugin { home, env }
+        Plugin::with_env(home, env)
+    }
+
+    pub fn with_env(home: tempfile::TempDir, env: Vec<(String, String)>) -> Plugin {
+        Plugin {
+            home,
+            env,
+            binary: PathBuf::from(env!("CARGO_BIN_EXE_notation-akv")),
+        }
+    }
+
+    /// Runs the plugin through `/bin/sh` snippet `setup` first, in a private mount namespace
+    /// (`unshare --mount`, root only), so a test can mount filesystems only this run sees.
+    pub fn in_mount_namespace(mut self, setup: &str) -> Plugin {
+        use std::os::unix::fs::PermissionsExt as _;
+        let script = self.home.path().join("in-mount-namespace.sh");
+        let quoted = setup.replace('\'', "'\\''");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\nexec /usr/bin/unshare --mount --propagation private /bin/sh -ec '{quoted}\nexec \"$0\" \"$@\"' {} \"$@\"\n",
+                self.binary.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        self.binary = script;
+        self
     }
 
     pub fn set(mut self, key: &str, value: &str) -> Plugin {
@@ -48,7 +77,7 @@ impl Plugin {
 
     pub fn run(&self, command: &str, request: &Value) -> Outcome {
         let out = run_plugin(
-            Path::new(env!("CARGO_BIN_EXE_notation-akv")),
+            &self.binary,
             command,
             &self.env,
             request.to_string().as_bytes(),
