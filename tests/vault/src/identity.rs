@@ -96,6 +96,11 @@ impl Identity {
         self.clients.insert(client_id.into(), auth);
     }
 
+    /// Every access token issued so far (for tests that prove none reaches a file).
+    pub fn issued(&self) -> Vec<String> {
+        self.tokens.keys().cloned().collect()
+    }
+
     pub fn expire_all(&mut self) {
         let past = OffsetDateTime::now_utc() - Duration::seconds(1);
         for g in self.tokens.values_mut() {

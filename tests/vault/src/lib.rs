@@ -95,6 +95,7 @@ mod log;
 pub mod plugin_run;
 mod reply;
 mod routes;
+pub mod secret_scan;
 mod server;
 mod shared;
 mod store;

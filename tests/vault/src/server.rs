@@ -201,6 +201,11 @@ impl TestVault {
         self.state().identity.register(client_id, auth);
     }
 
+    /// Every access token the vault's identity endpoints issued so far.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.state().identity.issued()
+    }
+
     /// Makes every token issued so far expired (requests with them get 401).
     pub fn expire_tokens(&self) {
         self.state().identity.expire_all();
