@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -424,25 +426,167 @@ fn responses_without_next_update_follow_ocsp_max_age() {
     assert!(reason.contains("no nextUpdate"), "{reason}");
 }
 
-#[test]
-fn concurrent_verifications_share_one_cache_safely() {
-    let world = World::new();
-    let chain = OcspChain::new(&world);
-    let sandbox = Sandbox::new();
-    let body = serde_json::to_vec(&chain.request().json()).unwrap();
-    let runs: Vec<Run> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..8)
-            .map(|_| scope.spawn(|| sandbox.run("verify-signature", &body)))
+const CONCURRENT: usize = 64;
+
+/// `CONCURRENT` verify-signature runs of `body` at once from `sandbox`.
+fn verify_concurrently(sandbox: &Sandbox, body: &[u8]) -> Vec<Run> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..CONCURRENT)
+            .map(|_| scope.spawn(|| sandbox.run("verify-signature", body)))
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
-    });
+    })
+}
+
+/// Every file in the revocation cache is a complete entry of ours (0600); no temporary file.
+fn assert_revocation_cache_intact(dir: &Path) {
+    let mut entries = 0;
+    for kind in ["ocsp", "crl"] {
+        for item in std::fs::read_dir(dir.join(kind)).unwrap() {
+            let item = item.unwrap();
+            let name = item.file_name().to_string_lossy().into_owned();
+            assert!(!name.starts_with('.'), "temporary file left: {name}");
+            assert_eq!(item.metadata().unwrap().permissions().mode() & 0o777, 0o600);
+            let bytes = std::fs::read(item.path()).unwrap();
+            assert!(
+                bytes.starts_with(b"notation-akv-revocation-cache-v1\n"),
+                "{name} is not a whole entry"
+            );
+            entries += 1;
+        }
+    }
+    assert!(entries > 0, "nothing was cached");
+}
+
+#[test]
+fn sixty_four_concurrent_verifications_share_one_cache_safely() {
+    let world = World::new();
+    let chain = OcspChain::new(&world);
+    let body = serde_json::to_vec(&chain.request().json()).unwrap();
+    let before = chain.responder.requests();
+    assert!(
+        Sandbox::new()
+            .run("verify-signature", &body)
+            .result(REVOCATION)
+            .0
+    );
+    let cold = chain.responder.requests() - before;
+
+    let sandbox = Sandbox::new();
+    let before = chain.responder.requests();
+    let runs = verify_concurrently(&sandbox, &body);
     for run in &runs {
         assert_eq!(run.result(REVOCATION), (true, String::new()));
     }
+    let used = chain.responder.requests() - before;
+    assert!(
+        used <= cold * CONCURRENT as u64,
+        "{used} OCSP requests; {CONCURRENT} cold runs need {}",
+        cold * CONCURRENT as u64
+    );
+    assert_revocation_cache_intact(&sandbox.revocation_cache());
     // Afterwards the shared cache answers alone.
     let before = chain.responder.requests();
     assert!(sandbox.verify(&chain.request().json()).result(REVOCATION).0);
     assert_eq!(chain.responder.requests(), before);
+}
+
+#[test]
+fn concurrent_verifications_survive_entries_being_damaged() {
+    let world = World::new();
+    let chain = OcspChain::new(&world);
+    let body = serde_json::to_vec(&chain.request().json()).unwrap();
+    let sandbox = Sandbox::new();
+    assert!(sandbox.run("verify-signature", &body).result(REVOCATION).0);
+    let dir = sandbox.revocation_cache().join("ocsp");
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let runs = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut round = 0u32;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                for item in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+                    if item.file_name().to_string_lossy().starts_with('.') {
+                        continue;
+                    }
+                    let _ = match round % 3 {
+                        0 => std::fs::write(item.path(), b"notation-akv-revocation-cache-v1\n"),
+                        1 => std::fs::write(item.path(), b"garbage"),
+                        _ => std::fs::remove_file(item.path()),
+                    };
+                }
+                round += 1;
+                std::thread::sleep(Duration::from_millis(15));
+            }
+        });
+        let runs = verify_concurrently(&sandbox, &body);
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        runs
+    });
+    for run in &runs {
+        assert_eq!(run.result(REVOCATION), (true, String::new()));
+    }
+}
+
+/// Read-only and full filesystems under the cache, a cache directory of another user, and
+/// entries another user planted: every verification still answers, from the network.
+#[test]
+fn unusable_or_foreign_caches_never_fail_a_verification() {
+    assert_eq!(
+        rustix::process::geteuid().as_raw(),
+        0,
+        "mounts and chown need root: run as root (CI does)"
+    );
+    let world = World::new();
+    let chain = OcspChain::new(&world);
+    let request = chain.request().json();
+    for (case, setup) in [
+        (
+            "read-only",
+            "mount -t tmpfs -o size=1m,mode=0700 tmpfs \"$CACHE\"; mount -o remount,ro \"$CACHE\"",
+        ),
+        (
+            "full",
+            "mount -t tmpfs -o size=8k,mode=0700 tmpfs \"$CACHE\"; cat /dev/zero > \"$CACHE/fill\" 2>/dev/null || true",
+        ),
+    ] {
+        let mut sandbox = Sandbox::new();
+        let cache = sandbox.revocation_cache();
+        std::fs::create_dir_all(&cache).unwrap();
+        let setup = format!("CACHE={}; {setup}", cache.display());
+        sandbox.in_mount_namespace(&setup);
+        for _ in 0..2 {
+            let before = chain.responder.requests();
+            let run = sandbox.verify(&request);
+            assert_eq!(run.result(REVOCATION), (true, String::new()), "{case}");
+            assert!(
+                chain.responder.requests() > before,
+                "{case}: answered from the network"
+            );
+        }
+    }
+
+    let nobody = Some(rustix::fs::Uid::from_raw(65534));
+    let sandbox = Sandbox::new();
+    assert!(sandbox.verify(&request).result(REVOCATION).0);
+    let cache = sandbox.revocation_cache();
+    for item in std::fs::read_dir(cache.join("ocsp")).unwrap() {
+        rustix::fs::chown(item.unwrap().path(), nobody, None).unwrap();
+    }
+    let before = chain.responder.requests();
+    assert!(sandbox.verify(&request).result(REVOCATION).0);
+    assert!(
+        chain.responder.requests() > before,
+        "another user's entry was read"
+    );
+    rustix::fs::chown(cache.join("ocsp"), nobody, None).unwrap();
+    for _ in 0..2 {
+        let before = chain.responder.requests();
+        assert!(sandbox.verify(&request).result(REVOCATION).0);
+        assert!(
+            chain.responder.requests() > before,
+            "another user's directory was used"
+        );
+    }
 }
 
 /// Every Notary key spec as root, intermediate and leaf key: a leaf revoked by OCSP (response

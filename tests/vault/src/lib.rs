@@ -105,7 +105,9 @@ pub use faults::{Fault, FaultAction, RecordedResponse};
 pub use fixtures::{Fixture, Fixtures};
 pub use identity::ClientAuth;
 pub use log::{CredentialKind, RequestRecord, RouteKind, TokenOwner};
-pub use plugin_run::{ChildrenUsage, Measured, PluginRun, children_usage, measure, run_plugin};
+pub use plugin_run::{
+    ChildrenUsage, Measured, PluginRun, children_usage, in_mount_namespace, measure, run_plugin,
+};
 pub use server::TestVault;
 pub use shared::{SharedVault, shared_with_fixtures};
 pub use store::{CertificateOptions, CertificateVersion, KeyVersion, SecretFormat};

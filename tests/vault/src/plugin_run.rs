@@ -149,3 +149,24 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<Vec<u8>
         bytes
     })
 }
+
+/// Writes an executable script `dir/in-mount-namespace.sh` that runs `binary` with its arguments
+/// after `/bin/sh` snippet `setup`, in a private mount namespace (`unshare --mount`, root only):
+/// a test mounts filesystems (a read-only or full tmpfs over a cache) that only this run sees.
+/// Run the returned script in place of the binary.
+pub fn in_mount_namespace(dir: &Path, binary: &Path, setup: &str) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt as _;
+    let script = dir.join("in-mount-namespace.sh");
+    let quoted = setup.replace('\'', "'\\''");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nexec /usr/bin/unshare --mount --propagation private /bin/sh -ec '{quoted}\nexec \"$0\" \"$@\"' {} \"$@\"\n",
+            binary.display()
+        ),
+    )
+    .expect("write the mount-namespace wrapper");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+        .expect("make the wrapper executable");
+    script
+}

@@ -46,18 +46,7 @@ impl Plugin {
     /// Runs the plugin through `/bin/sh` snippet `setup` first, in a private mount namespace
     /// (`unshare --mount`, root only), so a test can mount filesystems only this run sees.
     pub fn in_mount_namespace(mut self, setup: &str) -> Plugin {
-        use std::os::unix::fs::PermissionsExt as _;
-        let script = self.home.path().join("in-mount-namespace.sh");
-        let quoted = setup.replace('\'', "'\\''");
-        std::fs::write(
-            &script,
-            format!(
-                "#!/bin/sh\nexec /usr/bin/unshare --mount --propagation private /bin/sh -ec '{quoted}\nexec \"$0\" \"$@\"' {} \"$@\"\n",
-                self.binary.display()
-            ),
-        )
-        .unwrap();
-        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let script = akv_test_vault::in_mount_namespace(self.home.path(), &self.binary, setup);
         self.binary = script;
         self
     }

@@ -50,6 +50,8 @@ impl Run {
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
     pub env: Vec<(String, String)>,
+    /// What runs: the built verifier, or a wrapper that ends by exec'ing it.
+    pub binary: PathBuf,
 }
 
 impl Sandbox {
@@ -61,7 +63,25 @@ impl Sandbox {
             ("XDG_CONFIG_HOME".to_string(), format!("{root}/config")),
             ("XDG_CACHE_HOME".to_string(), format!("{root}/cache")),
         ];
-        Sandbox { dir, env }
+        Sandbox {
+            dir,
+            env,
+            binary: PathBuf::from(env!("CARGO_BIN_EXE_notation-akv-verifier")),
+        }
+    }
+
+    /// Runs the verifier after `/bin/sh` snippet `setup`, in a private mount namespace (root).
+    pub fn in_mount_namespace(&mut self, setup: &str) -> &mut Sandbox {
+        self.binary = akv_test_vault::in_mount_namespace(self.dir.path(), &self.binary, setup);
+        self
+    }
+
+    /// The revocation cache's directory (the default under XDG_CACHE_HOME).
+    pub fn revocation_cache(&self) -> PathBuf {
+        self.path()
+            .join("cache")
+            .join("notation-akv")
+            .join("revocation")
     }
 
     pub fn path(&self) -> &Path {
@@ -81,7 +101,7 @@ impl Sandbox {
     /// Runs `notation-akv-verifier <command>` with `stdin`, killing it after a minute.
     pub fn run(&self, command: &str, stdin: &[u8]) -> Run {
         let out = akv_test_vault::run_plugin(
-            Path::new(env!("CARGO_BIN_EXE_notation-akv-verifier")),
+            &self.binary,
             command,
             &self.env,
             stdin,
