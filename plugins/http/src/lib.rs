@@ -34,6 +34,12 @@
 //! CRLs, timestamp tokens), none of which touches its DRBG. The price: ring offers no
 //! post-quantum hybrid key exchange (X25519MLKEM768), so TLS uses X25519 or the NIST curves.
 //!
+//! # Root certificates are read once, fast
+//!
+//! On Linux and the BSDs [`client_builder`] hands reqwest the system roots read by [`roots`]
+//! (same files, same `SSL_CERT_FILE` / `SSL_CERT_DIR` precedence as the platform verifier it
+//! replaces there), which costs a tenth of the general loader; see that module.
+//!
 //! # TCP_NODELAY
 //!
 //! Requests here are small and answered at once, so Nagle's algorithm only ever delays them: a
@@ -44,6 +50,8 @@
 use std::sync::Once;
 
 pub use reqwest;
+
+pub mod roots;
 
 /// rustls' ring provider with aws-lc-rs' signature verification algorithms: see the crate doc.
 pub fn crypto_provider() -> rustls::crypto::CryptoProvider {
@@ -63,11 +71,27 @@ pub fn install_crypto_provider() {
     });
 }
 
-/// A reqwest client builder for every outbound connection: [`crypto_provider`] for TLS and
-/// `TCP_NODELAY` on. Callers add their own timeouts, redirects, proxies and roots.
+/// A reqwest client builder for every outbound connection: [`crypto_provider`] for TLS,
+/// `TCP_NODELAY` on, and (on Linux and the BSDs) the system roots from [`roots`]. Callers add
+/// their own timeouts, redirects, proxies and extra roots (`tls_certs_merge`).
 pub fn client_builder() -> reqwest::ClientBuilder {
     install_crypto_provider();
-    reqwest::Client::builder().tcp_nodelay(true)
+    with_system_roots(reqwest::Client::builder().tcp_nodelay(true))
+}
+
+#[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
+fn with_system_roots(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    builder.tls_certs_only(
+        roots::system_roots()
+            .iter()
+            .filter_map(|der| reqwest::Certificate::from_der(der).ok()),
+    )
+}
+
+/// macOS, iOS, Windows and Android: the platform verifier asks the OS.
+#[cfg(not(all(unix, not(target_vendor = "apple"), not(target_os = "android"))))]
+fn with_system_roots(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
+    builder
 }
 
 /// Fills `bytes` with random bytes from the operating system (`getrandom(2)` on Linux).

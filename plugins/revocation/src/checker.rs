@@ -274,7 +274,12 @@ impl Inner {
         };
         for (path, der) in bundle.ocsp_for(cert) {
             match ocsp::verify(der, cert, issuer, &self.rules(now)) {
-                Ok(v) => return Outcome::Definitive(ocsp_status(v.status), source(path)),
+                Ok(v) => {
+                    return Outcome::Definitive(
+                        ocsp_status(v.status, self.config.signing_time),
+                        source(path),
+                    );
+                }
                 // The serial matched a certificate of another issuer.
                 Err(Problem::CertIdMismatch) => {}
                 Err(p) => problems.push((source(path), p)),
@@ -300,7 +305,7 @@ impl Inner {
             .filter(|(_, d)| d.validate_delta_against(base).is_ok())
             .reduce(|a, b| if newer(b.1, a.1) { b } else { a });
         let serial = cert.tbs_certificate.serial_number.as_bytes();
-        match crl::lookup(serial, base, delta.map(|d| d.1)) {
+        match crl::lookup(serial, base, delta.map(|d| d.1), self.config.signing_time) {
             Ok(status) => Outcome::Definitive(crl_status(status), source(base_path)),
             Err(p) => {
                 problems.push((source(base_path), p));
@@ -327,7 +332,10 @@ impl Inner {
                 .is_ok()
         {
             let origin = Box::new(Source::Ocsp { url: entry.origin });
-            return Outcome::Definitive(ocsp_status(v.status), Source::Cache { origin });
+            return Outcome::Definitive(
+                ocsp_status(v.status, self.config.signing_time),
+                Source::Cache { origin },
+            );
         }
 
         let mut problems = Vec::new();
@@ -378,7 +386,10 @@ impl Inner {
                         let _ = cache.put(Kind::Ocsp, key, url, &der);
                     }
                     self.record(FetchedKind::Ocsp, url, der, cert, issuer, now);
-                    return Outcome::Definitive(ocsp_status(v.status), source);
+                    return Outcome::Definitive(
+                        ocsp_status(v.status, self.config.signing_time),
+                        source,
+                    );
                 }
                 // A definitive "unknown" from a responder: as notation, stop and fall back to CRL.
                 Err(p @ Problem::OcspStatusUnknown) => {
@@ -496,7 +507,12 @@ impl Inner {
                     origin: Box::new(source),
                 };
             }
-            match crl::lookup(serial, &base, delta.as_ref().map(|(_, d, _)| d)) {
+            match crl::lookup(
+                serial,
+                &base,
+                delta.as_ref().map(|(_, d, _)| d),
+                self.config.signing_time,
+            ) {
                 Ok(CrlStatus::Good) => {
                     good_source.get_or_insert(source);
                 }
@@ -668,10 +684,16 @@ fn with_url(p: Problem, responder: &str) -> Problem {
     }
 }
 
-fn ocsp_status(s: OcspStatus) -> CertStatus {
+/// With a known signing time, a revocation whose invalidity date is later than it does not
+/// revoke the signature (the invalidityDate rule, as for CRL entries).
+fn ocsp_status(s: OcspStatus, signing_time: Option<SystemTime>) -> CertStatus {
     match s {
         OcspStatus::Good => CertStatus::Good,
-        OcspStatus::Revoked { reason, time } => CertStatus::Revoked { reason, time },
+        OcspStatus::Revoked {
+            invalid_from: Some(invalid_from),
+            ..
+        } if signing_time.is_some_and(|signed| signed < invalid_from) => CertStatus::Good,
+        OcspStatus::Revoked { reason, time, .. } => CertStatus::Revoked { reason, time },
     }
 }
 

@@ -97,6 +97,13 @@ pub struct RevocationConfig {
     pub max_ocsp_response_bytes: usize,
     /// Largest CRL accepted (notation: 32 MiB).
     pub max_crl_bytes: usize,
+    /// The signature's authentic signing time, when it has one (the Notary Project's
+    /// `notary.x509.signingAuthority` scheme). With it the invalidityDate rule applies, as in
+    /// notation: a revocation whose invalidity date is later than the signing time does not
+    /// revoke this signature (the key was still sound when it signed). `notary.x509`
+    /// signatures, which include every RAW signature, have no authentic signing time: notation
+    /// passes none, the RFC 3161 timestamp is not used for it, and every revocation counts.
+    pub signing_time: Option<std::time::SystemTime>,
 }
 
 impl Default for RevocationConfig {
@@ -118,6 +125,7 @@ impl Default for RevocationConfig {
             extra_tls_roots: Vec::new(),
             max_ocsp_response_bytes: 64 * 1024,
             max_crl_bytes: 32 * 1024 * 1024,
+            signing_time: None,
         }
     }
 }

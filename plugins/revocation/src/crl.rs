@@ -211,8 +211,14 @@ pub(crate) enum CrlStatus {
 
 /// notation's rule: any entry whose reason is not certificateHold / removeFromCRL revokes at once;
 /// otherwise the hold-or-remove entry with the latest revocation date decides (ties: first seen,
-/// base before delta), and a hold means revoked.
-pub(crate) fn lookup(serial: &[u8], base: &Crl, delta: Option<&Crl>) -> Result<CrlStatus, Problem> {
+/// base before delta), and a hold means revoked. With a known `signing_time`, an entry whose
+/// invalidityDate is later than it is passed over (the invalidityDate rule).
+pub(crate) fn lookup(
+    serial: &[u8],
+    base: &Crl,
+    delta: Option<&Crl>,
+    signing_time: Option<SystemTime>,
+) -> Result<CrlStatus, Problem> {
     let serial = extensions::normalized_uint(serial);
     let entries = base
         .list
@@ -229,6 +235,18 @@ pub(crate) fn lookup(serial: &[u8], base: &Crl, delta: Option<&Crl>) -> Result<C
     for entry in entries {
         if extensions::normalized_uint(entry.serial_number.as_bytes()) != serial {
             continue;
+        }
+        if let Some(signed) = signing_time
+            && let Some(ext) = extensions::find(
+                entry.crl_entry_extensions.as_deref(),
+                known::INVALIDITY_DATE,
+            )
+        {
+            let invalid_from = extensions::generalized_time(ext.extn_value.as_bytes())
+                .map_err(|e| malformed(format!("invalidityDate: {e}")))?;
+            if signed < invalid_from {
+                continue;
+            }
         }
         let time = entry.revocation_date.to_system_time();
         let reason =

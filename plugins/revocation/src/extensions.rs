@@ -11,6 +11,12 @@ use x509_cert::ext::pkix::{
     AuthorityInfoAccessSyntax, CrlDistributionPoints, ExtendedKeyUsage, FreshestCrl,
 };
 
+/// A DER GeneralizedTime (the value of an invalidityDate extension).
+pub(crate) fn generalized_time(der_bytes: &[u8]) -> Result<std::time::SystemTime, der::Error> {
+    use der::Decode as _;
+    Ok(der::asn1::GeneralizedTime::from_der(der_bytes)?.to_system_time())
+}
+
 pub(crate) fn find(exts: Option<&[Extension]>, oid: ObjectIdentifier) -> Option<&Extension> {
     exts?.iter().find(|e| e.extn_id == oid)
 }

@@ -150,6 +150,8 @@ pub(crate) enum OcspStatus {
     Revoked {
         reason: Option<RevocationReason>,
         time: SystemTime,
+        /// The singleExtensions' invalidityDate (RFC 5280 §5.3.2), when present.
+        invalid_from: Option<SystemTime>,
     },
 }
 
@@ -273,6 +275,16 @@ pub(crate) fn verify(
                 .revocation_reason
                 .and_then(|r| RevocationReason::from_code(r as u32)),
             time: info.revocation_time.0.to_system_time(),
+            invalid_from: extensions::find(
+                single.single_extensions.as_deref(),
+                extensions::known::INVALIDITY_DATE,
+            )
+            .map(|ext| extensions::generalized_time(ext.extn_value.as_bytes()))
+            .transpose()
+            .map_err(|e| Problem::Malformed {
+                what: "OCSP response",
+                detail: format!("invalidityDate: {e}"),
+            })?,
         },
         x509_ocsp::CertStatus::Unknown(_) => return Err(Problem::OcspStatusUnknown),
     };

@@ -40,10 +40,20 @@ impl Bench {
     }
 
     fn run_build(&self, binary: &Path, command: &str, request: &Value) -> PluginRun {
+        self.run_build_env(binary, &self.env, command, request)
+    }
+
+    fn run_build_env(
+        &self,
+        binary: &Path,
+        env: &[(String, String)],
+        command: &str,
+        request: &Value,
+    ) -> PluginRun {
         let out = run_plugin(
             binary,
             command,
-            &self.env,
+            env,
             request.to_string().as_bytes(),
             Duration::from_secs(60),
         );
@@ -58,6 +68,40 @@ impl Bench {
     fn clear_cache(&self) {
         let _ = std::fs::remove_dir_all(self.home.path().join(".cache"));
     }
+}
+
+/// The bench's environment with the roots a Debian host reads by default: the ca-certificates
+/// bundle as SSL_CERT_FILE and a copy of /etc/ssl/certs as SSL_CERT_DIR (what openssl-probe finds
+/// when neither is set), each with the test vault's CA added.
+fn debian_like_roots(bench: &Bench) -> Vec<(String, String)> {
+    let root = bench.home.path().join("system-roots");
+    let dir = root.join("certs");
+    std::fs::create_dir_all(&dir).expect("roots dir");
+    let test_ca = std::fs::read(bench.vault.ca_file()).expect("test CA");
+    let mut bundle = std::fs::read("/etc/ssl/certs/ca-certificates.crt")
+        .expect("Debian's ca-certificates bundle");
+    bundle.extend_from_slice(&test_ca);
+    let file = root.join("ca-certificates.crt");
+    std::fs::write(&file, bundle).expect("bundle");
+    for entry in std::fs::read_dir("/etc/ssl/certs")
+        .expect("/etc/ssl/certs")
+        .flatten()
+    {
+        let path = entry.path();
+        if path.is_file() && path.extension().is_some_and(|e| e == "pem") {
+            std::fs::copy(&path, dir.join(entry.file_name())).expect("copy a root");
+        }
+    }
+    std::fs::write(dir.join("akv-test-vault.pem"), &test_ca).expect("test CA copy");
+    let mut env: Vec<(String, String)> = bench
+        .env
+        .iter()
+        .filter(|(k, _)| k != "SSL_CERT_FILE")
+        .cloned()
+        .collect();
+    env.push(("SSL_CERT_FILE".into(), file.display().to_string()));
+    env.push(("SSL_CERT_DIR".into(), dir.display().to_string()));
+    env
 }
 
 fn describe(id: &str) -> Value {
@@ -134,8 +178,11 @@ fn main() {
     println!(
         "\n== whole-process cost per plugin command (release build, warm OS caches; cpu = user+sys) =="
     );
+    // What a Debian host trusts by default (the ca-certificates bundle and /etc/ssl/certs, both
+    // read when no SSL_CERT_* variable is set), with the test vault's CA added to both.
+    let system_roots = debian_like_roots(&bench);
     type Command<'a> = Box<dyn Fn(&Path) -> PluginRun + 'a>;
-    let rows: [(&str, Command); 5] = [
+    let rows: [(&str, Command); 6] = [
         (
             "get-plugin-metadata",
             Box::new(|b| bench.run_build(b, "get-plugin-metadata", &json!({}))),
@@ -161,6 +208,10 @@ fn main() {
         (
             "generate-signature (warm)",
             Box::new(|b| bench.run_build(b, "generate-signature", &sign(&id))),
+        ),
+        (
+            "generate-signature (warm, system roots)",
+            Box::new(|b| bench.run_build_env(b, &system_roots, "generate-signature", &sign(&id))),
         ),
     ];
     for (label, command) in &rows {

@@ -147,6 +147,13 @@ pub fn verify(
         requested.iter().map(|c| c.as_str()).collect::<Vec<_>>()
     ));
 
+    // Only signingAuthority signatures have an authentic signing time; notation sends it for
+    // those alone, and only then does the invalidityDate rule apply.
+    let attrs = &request.signature.critical_attributes;
+    let signing_time = (attrs.signing_scheme == "notary.x509.signingAuthority")
+        .then_some(attrs.authentic_signing_time)
+        .flatten()
+        .map(SystemTime::from);
     let mut verification_results = BTreeMap::new();
     for capability in requested {
         let result = match capability {
@@ -164,7 +171,7 @@ pub fn verify(
                 }
             }
             Capability::RevocationCheckVerifier => {
-                status::evaluate(&chain, &signer_key, &settings, env, now, &log)
+                status::evaluate(&chain, signing_time, &signer_key, &settings, env, now, &log)
             }
             // notation only asks for capabilities this plugin declared; answer anything else
             // rather than leave it out, which notation treats as inconclusive.

@@ -71,12 +71,13 @@ fn checker(config: RevocationConfig, log: &Log) -> Result<RevocationChecker, Str
 /// `Err(reason)` naming each revoked or unknown certificate otherwise.
 pub fn check(
     chain: &[Certificate],
+    signing_time: Option<SystemTime>,
     settings: &Settings,
     env: &Environment,
     now: SystemTime,
     log: &Log,
 ) -> Result<ChainResult, String> {
-    let result = run(chain, settings, env, now, log)?;
+    let result = run(chain, signing_time, settings, env, now, log)?;
     match result.verdict {
         Verdict::Ok => Ok(result),
         Verdict::Revoked | Verdict::Unknown => Err(failure(&result)),
@@ -84,15 +85,22 @@ pub fn check(
 }
 
 /// The engine's whole answer for the chain, whatever the verdict; `Err` only when the chain
-/// cannot be checked at all (setup, malformed chain).
+/// cannot be checked at all (setup, malformed chain). `signing_time` is the signature's
+/// authentic signing time (signingAuthority scheme only), which turns on the invalidityDate rule
+/// (`RevocationConfig::signing_time`).
 pub fn run(
     chain: &[Certificate],
+    signing_time: Option<SystemTime>,
     settings: &Settings,
     env: &Environment,
     now: SystemTime,
     log: &Log,
 ) -> Result<ChainResult, String> {
-    let checker = checker(engine_config(settings, env)?, log)?;
+    let config = RevocationConfig {
+        signing_time,
+        ..engine_config(settings, env)?
+    };
+    let checker = checker(config, log)?;
     for (path, why) in checker.bundle_skipped() {
         log.line(format!(
             "offline bundle file {} ignored: {why}",

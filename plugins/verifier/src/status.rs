@@ -26,6 +26,7 @@ use crate::log::Log;
 /// Runs every status check the settings enable.
 pub fn evaluate(
     chain: &[Certificate],
+    signing_time: Option<SystemTime>,
     signer_key: &SignerKey,
     settings: &Settings,
     env: &Environment,
@@ -34,7 +35,7 @@ pub fn evaluate(
 ) -> VerificationResult {
     let mut problems = Vec::new();
 
-    if let Err(reason) = crate::revocation::check(chain, settings, env, now, log) {
+    if let Err(reason) = crate::revocation::check(chain, signing_time, settings, env, now, log) {
         problems.push(reason);
     }
 

@@ -4,6 +4,7 @@
 
 mod common;
 
+use serde_json::json;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::Path;
 use std::sync::Arc;
@@ -682,5 +683,62 @@ fn revoked_leaf_of_every_key_spec_names_certificate_and_source() {
                 "{spec}: only the leaf is revoked: {reason}"
             );
         }
+    }
+}
+
+/// The invalidityDate rule, as notation applies it: only a signingAuthority signature has an
+/// authentic signing time, and only then does a revocation whose invalidity date is later than
+/// that time leave the signature valid. A notary.x509 signature (every RAW signature) has none,
+/// so every revocation counts.
+#[test]
+fn invalidity_date_counts_only_with_an_authentic_signing_time() {
+    let world = World::new();
+    let files = world.files();
+    let root = TestCa::root("invalidity root").unwrap();
+    let url = files.url("/invalidity.crl");
+    let intermediate = root
+        .intermediate("invalidity intermediate", &CertOptions::default())
+        .unwrap();
+    let dated = intermediate
+        .issue("invalidity-dated leaf", &CertOptions::crl(&url))
+        .unwrap();
+    let undated = intermediate
+        .issue("undated leaf", &CertOptions::crl(&url))
+        .unwrap();
+    let invalid_from = SystemTime::UNIX_EPOCH + Duration::from_secs(1_750_000_000); // 2025-06-15
+    files.files.put(
+        "/invalidity.crl",
+        CrlBuilder::default()
+            .revoke(
+                Entry::new(&dated.serial, Some(Reason::KeyCompromise)).invalid_from(invalid_from),
+            )
+            .revoke(Entry::new(&undated.serial, Some(Reason::KeyCompromise)))
+            .sign(&intermediate)
+            .unwrap(),
+    );
+    let sandbox = Sandbox::new();
+    let verify = |leaf: &[u8], signing: Option<&str>| {
+        let mut request = revocation_request(der_chain(leaf.to_vec(), &intermediate, &root))
+            .config("cache", "false")
+            .json();
+        if let Some(time) = signing {
+            let critical = &mut request["signature"]["criticalAttributes"];
+            critical["signingScheme"] = json!("notary.x509.signingAuthority");
+            critical["authenticSigningTime"] = json!(time);
+        }
+        sandbox.verify(&request).result(REVOCATION)
+    };
+    let before = Some("2025-01-01T00:00:00Z");
+    let after = Some("2025-12-01T00:00:00Z");
+    assert_eq!(verify(&dated.der, before), (true, String::new()));
+    for (leaf, signing) in [
+        (&dated.der, None),
+        (&dated.der, after),
+        (&undated.der, before),
+        (&undated.der, None),
+    ] {
+        let (success, reason) = verify(leaf, signing);
+        assert!(!success, "{signing:?}");
+        assert!(reason.contains("revoked"), "{reason}");
     }
 }

@@ -25,6 +25,8 @@ pub struct Entry {
     pub reason: Option<Reason>,
     /// An entry extension nobody understands, marked critical.
     pub unknown_critical: bool,
+    /// The invalidityDate entry extension (RFC 5280 §5.3.2).
+    pub invalid_from: Option<SystemTime>,
 }
 
 impl Entry {
@@ -34,7 +36,14 @@ impl Entry {
             time: SystemTime::now() - Duration::from_secs(3600),
             reason,
             unknown_critical: false,
+            invalid_from: None,
         }
+    }
+
+    /// With an invalidityDate: the key is known or suspected to be compromised from `time`.
+    pub fn invalid_from(mut self, time: SystemTime) -> Self {
+        self.invalid_from = Some(time);
+        self
     }
 
     pub fn at(mut self, time: SystemTime) -> Self {
@@ -132,6 +141,10 @@ impl CrlBuilder {
                 }
                 if e.unknown_critical {
                     entry_exts.push(ext(UNKNOWN_OID, true, vec![0x05, 0x00])?);
+                }
+                if let Some(t) = e.invalid_from {
+                    let date = GeneralizedTime::from_system_time(t)?;
+                    entry_exts.push(ext("2.5.29.24", false, date.to_der()?)?);
                 }
                 Ok(RevokedCert {
                     serial_number: SerialNumber::new(&e.serial)?,

@@ -563,7 +563,10 @@ fn signature_steps(n: usize, signature: &Signature, context: &Context<'_>, steps
         )),
         (None, _) => s.detail("no offline bundle; cache and network"),
     };
-    match crate::revocation::run(&chain, settings, env, now, &log) {
+    // As notation: the signing time counts (invalidityDate rule) for signingAuthority only.
+    let signing_time = (envelope.signing_scheme == "notary.x509.signingAuthority")
+        .then(|| SystemTime::from(envelope.signing_time));
+    match crate::revocation::run(&chain, signing_time, settings, env, now, &log) {
         Err(e) => {
             s.failed(sv.action("revocation"), e);
         }

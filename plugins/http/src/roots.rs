@@ -1,0 +1,244 @@
+//! The system's TLS trust anchors on Linux and the BSDs, read once per process and fast.
+//!
+//! There, reqwest's platform verifier loads the roots through `rustls-native-certs`: the files
+//! named by `SSL_CERT_FILE` / `SSL_CERT_DIR` when either is set, otherwise OpenSSL's usual places
+//! (`openssl-probe`): on Debian the bundle `/etc/ssl/certs/ca-certificates.crt` *and* every file
+//! in `/etc/ssl/certs`, so each of the ~140 roots is decoded twice, by a general PEM parser. That
+//! was about 17.5 million instructions, two thirds of a warm `generate-signature`, in every
+//! process that connects anywhere.
+//!
+//! [`system_roots`] reads the same places in the same precedence, but scans only for
+//! `CERTIFICATE` sections, decodes them with the `base64` crate, drops duplicates (the bundle and
+//! the directory hold the same roots) and keeps what webpki accepts as a trust anchor (as the
+//! platform verifier does, a root it cannot parse is skipped, not fatal). The result is kept
+//! for the process, so the vault, token, OCSP, CRL and timestamp clients share one load.
+
+use base64::Engine as _;
+use rustls::pki_types::CertificateDer;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
+const END: &[u8] = b"-----END CERTIFICATE-----";
+
+/// Where the roots come from: the environment's choice, else OpenSSL's usual places.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RootLocations {
+    pub file: Option<PathBuf>,
+    pub dirs: Vec<PathBuf>,
+}
+
+impl RootLocations {
+    /// `SSL_CERT_FILE` and `SSL_CERT_DIR` (a `:`-separated list) when either is set; otherwise
+    /// what `openssl-probe` finds.
+    pub fn from_env_or_probe() -> RootLocations {
+        let file = std::env::var_os("SSL_CERT_FILE").map(PathBuf::from);
+        let dirs: Vec<PathBuf> = std::env::var_os("SSL_CERT_DIR")
+            .map(|dirs| {
+                std::env::split_paths(&dirs)
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if file.is_some() || !dirs.is_empty() {
+            return RootLocations { file, dirs };
+        }
+        let probed = openssl_probe::probe();
+        RootLocations {
+            file: probed.cert_file,
+            dirs: probed.cert_dir,
+        }
+    }
+
+    /// Every distinct certificate webpki accepts as a trust anchor, file first, then the
+    /// directories in order. Unreadable files are skipped.
+    pub fn load(&self) -> Vec<CertificateDer<'static>> {
+        let mut texts: Vec<Vec<u8>> = Vec::new();
+        let mut seen_files = SeenFiles::default();
+        if let Some(file) = &self.file
+            && seen_files.first_time(file)
+            && let Ok(text) = std::fs::read(file)
+        {
+            texts.push(text);
+        }
+        for dir in &self.dirs {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                continue;
+            };
+            for path in entries.flatten().map(|e| e.path()) {
+                if path.is_file()
+                    && seen_files.first_time(&path)
+                    && let Ok(text) = std::fs::read(&path)
+                {
+                    texts.push(text);
+                }
+            }
+        }
+        // The directory repeats the bundle's roots byte for byte (the bundle is made by
+        // concatenating those files), so a section seen before is skipped before decoding. The
+        // key is the section's length and its last 64 characters (the end of the signature):
+        // cheaper than hashing whole sections, and a collision could only leave a root out
+        // (fail closed), never add one.
+        let mut seen_sections = HashSet::new();
+        let mut seen_der = HashSet::new();
+        let mut roots = Vec::new();
+        let mut scratch = Vec::new();
+        for text in &texts {
+            for section in pem_sections(text) {
+                let tail = &section[section.len().saturating_sub(64)..];
+                if !seen_sections.insert((section.len(), tail)) {
+                    continue;
+                }
+                let Some(der) = decode_section(section, &mut scratch) else {
+                    continue;
+                };
+                if webpki::anchor_from_trusted_cert(&CertificateDer::from(der.as_slice())).is_ok()
+                    && seen_der.insert(der.clone())
+                {
+                    roots.push(CertificateDer::from(der));
+                }
+            }
+        }
+        roots
+    }
+}
+
+/// The process's system roots (see the module doc), loaded on first use.
+pub fn system_roots() -> &'static [CertificateDer<'static>] {
+    static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
+    ROOTS.get_or_init(|| RootLocations::from_env_or_probe().load())
+}
+
+/// Each file once, however many links lead to it (`openssl rehash` makes hash-named links).
+#[derive(Default)]
+struct SeenFiles(HashSet<(u64, u64)>);
+
+impl SeenFiles {
+    #[cfg(unix)]
+    fn first_time(&mut self, path: &Path) -> bool {
+        use std::os::unix::fs::MetadataExt as _;
+        match std::fs::metadata(path) {
+            Ok(m) => self.0.insert((m.dev(), m.ino())),
+            Err(_) => false,
+        }
+    }
+
+    #[cfg(not(unix))]
+    fn first_time(&mut self, path: &Path) -> bool {
+        path.exists()
+    }
+}
+
+/// The DER of every well-formed `CERTIFICATE` PEM section in `text`; anything else (comments,
+/// other PEM types, damaged sections) is ignored.
+pub fn pem_certificates(text: &[u8]) -> Vec<Vec<u8>> {
+    let mut scratch = Vec::new();
+    pem_sections(text)
+        .filter_map(|section| decode_section(section, &mut scratch))
+        .collect()
+}
+
+/// The base64 text between each `BEGIN CERTIFICATE` and its `END` line.
+fn pem_sections(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let mut rest = text;
+    std::iter::from_fn(move || {
+        let start = find(rest, BEGIN)?;
+        let after = &rest[start + BEGIN.len()..];
+        let end = find(after, END)?;
+        rest = &after[end + END.len()..];
+        Some(&after[..end])
+    })
+}
+
+/// Decodes one section: its lines, trimmed and joined in `scratch`, in one base64 call; when a
+/// line holds whitespace inside, the section with all whitespace removed.
+fn decode_section(section: &[u8], scratch: &mut Vec<u8>) -> Option<Vec<u8>> {
+    let engine = &base64::engine::general_purpose::STANDARD;
+    scratch.clear();
+    for line in section.split(|b| *b == b'\n') {
+        scratch.extend_from_slice(line.trim_ascii());
+    }
+    if let Ok(der) = engine.decode(&scratch) {
+        return Some(der);
+    }
+    scratch.retain(|b| !b.is_ascii_whitespace());
+    engine.decode(&scratch).ok()
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    memchr::memmem::find(haystack, needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn system_bundle() -> Vec<u8> {
+        std::fs::read("/etc/ssl/certs/ca-certificates.crt")
+            .expect("the ca-certificates bundle (Debian's ca-certificates package)")
+    }
+
+    #[test]
+    fn reads_the_same_roots_as_rustls_native_certs() {
+        let bundle = system_bundle();
+        let ours = pem_certificates(&bundle);
+        let theirs: Vec<Vec<u8>> = rustls::pki_types::pem::PemObject::pem_slice_iter(&bundle)
+            .map(|c: Result<CertificateDer<'static>, _>| c.unwrap().to_vec())
+            .collect();
+        assert!(ours.len() > 100, "{} roots", ours.len());
+        assert_eq!(ours, theirs);
+    }
+
+    #[test]
+    fn the_bundle_and_the_directory_give_each_root_once() {
+        let both = RootLocations {
+            file: Some("/etc/ssl/certs/ca-certificates.crt".into()),
+            dirs: vec!["/etc/ssl/certs".into()],
+        }
+        .load();
+        let bundle = RootLocations {
+            file: Some("/etc/ssl/certs/ca-certificates.crt".into()),
+            dirs: vec![],
+        }
+        .load();
+        assert!(bundle.len() > 100);
+        // The directory holds the bundle's roots as single files (plus local additions such as
+        // a snakeoil certificate): each distinct root is there once.
+        let distinct: HashSet<&[u8]> = both.iter().map(|c| c.as_ref()).collect();
+        assert_eq!(distinct.len(), both.len(), "no duplicates");
+        assert!(bundle.iter().all(|c| distinct.contains(c.as_ref())));
+        assert!(both.len() < bundle.len() + 10, "{} roots", both.len());
+    }
+
+    #[test]
+    fn other_sections_and_damage_are_skipped() {
+        let bundle = system_bundle();
+        let first = pem_certificates(&bundle).remove(0);
+        let pem = |body: &str| {
+            format!(
+                "{}\n{body}\n{}\n",
+                "-----BEGIN CERTIFICATE-----", "-----END CERTIFICATE-----"
+            )
+        };
+        let good = base64::engine::general_purpose::STANDARD.encode(&first);
+        // The same certificate wrapped at 70 columns, and with a space inside a line.
+        let wrapped_70: String = good
+            .as_bytes()
+            .chunks(70)
+            .map(|line| format!("{}\n", std::str::from_utf8(line).unwrap()))
+            .collect();
+        let text = format!(
+            "# comment\n-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n{}{}{}{}{}",
+            pem("!!!not base64!!!"),
+            pem(&good),
+            pem(&wrapped_70),
+            pem(&format!("{} {}", &good[..10], &good[10..])),
+            "-----BEGIN CERTIFICATE-----\ntruncated"
+        );
+        assert_eq!(
+            pem_certificates(text.as_bytes()),
+            vec![first.clone(), first.clone(), first]
+        );
+    }
+}
