@@ -226,8 +226,9 @@ impl VaultError {
             } => (
                 ErrorCode::Generic,
                 format!(
-                    "the connection to Azure Key Vault failed while trying to {} {target} ({attempts} attempts): {message}",
-                    target.operation.verb()
+                    "the connection to Azure Key Vault failed while trying to {} {target} ({attempts} attempts): {message}{}",
+                    target.operation.verb(),
+                    transport_hint(message)
                 ),
                 None,
             ),
@@ -406,6 +407,24 @@ pub fn human_duration(d: Duration) -> String {
         format!("{}s", d.as_secs())
     } else {
         format!("{}ms", d.as_millis())
+    }
+}
+
+/// What to do about a transport failure, from the HTTP stack's words for it: an untrusted TLS
+/// certificate, a name that does not resolve, or nothing listening.
+fn transport_hint(message: &str) -> &'static str {
+    let m = message.to_ascii_lowercase();
+    if m.contains("unknownissuer") || m.contains("invalid peer certificate") {
+        "; the vault's TLS certificate is not trusted on this host: if a proxy inspects TLS, add \
+         its CA to the system's trust store or point SSL_CERT_FILE at a bundle that holds it"
+    } else if m.contains("dns error") || m.contains("failed to lookup address") {
+        "; the vault's host name does not resolve: check the vault name in --id and this host's \
+         DNS (a vault behind a private endpoint needs the privatelink.vaultcore.azure.net zone)"
+    } else if m.contains("connection refused") {
+        "; nothing accepts connections there: check the host and port in --id and any \
+         HTTPS_PROXY setting"
+    } else {
+        ""
     }
 }
 
