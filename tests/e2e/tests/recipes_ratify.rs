@@ -23,31 +23,6 @@ const RATIFY_API: &str = "config.ratify.deislabs.io/v1beta1";
 const NOTARY_SIGNATURE: &str = "application/vnd.cncf.notary.signature";
 const IDENTITY: &str = "SIGNATURE_VERIFIER.TRUSTED_IDENTITY";
 
-fn doc(name: &str) -> Value {
-    yaml(&deploy_dir("ratify").join(name))
-}
-
-/// `env:` entries (`- name: … value: …`) as pairs.
-fn env_list(list: &Value) -> Vec<(String, String)> {
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|e| {
-            (
-                e["name"].as_str().unwrap().to_string(),
-                e["value"].as_str().unwrap_or_default().to_string(),
-            )
-        })
-        .collect()
-}
-
-/// The trust policy statements of a notation Verifier resource.
-fn statements(verifier: &Value) -> &Vec<Value> {
-    verifier["spec"]["parameters"]["trustPolicyDoc"]["trustPolicies"]
-        .as_array()
-        .unwrap()
-}
-
 #[test]
 fn the_manifests_parse_agree_and_name_our_binary_plugin_and_settings() {
     let dir = deploy_dir("ratify");
@@ -172,32 +147,6 @@ fn the_manifests_parse_agree_and_name_our_binary_plugin_and_settings() {
     assert!(path.starts_with('/'), "{path}");
 }
 
-/// The guide's config file (the ConfigMap's `verifier.json`) and the path the Deployment patch
-/// mounts it at and names in `NOTATION_AKV_VERIFIER_CONFIG`.
-fn config_file() -> (Value, String) {
-    let map = doc("verifier-config-file.yaml");
-    assert_eq!(map["kind"], "ConfigMap");
-    let (file_name, contents) = map["data"].as_object().unwrap().iter().next().unwrap();
-    let file: Value = serde_json::from_str(contents.as_str().unwrap()).unwrap();
-    let patch = doc("ratify-config-file-patch.yaml");
-    let pod = &patch["spec"]["template"]["spec"];
-    let container = &pod["containers"][0];
-    assert_eq!(container["name"], "ratify");
-    let (name, path) = env_list(&container["env"]).remove(0);
-    assert_eq!(name, notation_akv_verifier::config::CONFIG_FILE_ENV);
-    let mount = &container["volumeMounts"][0];
-    assert_eq!(
-        path,
-        format!("{}/{file_name}", mount["mountPath"].as_str().unwrap())
-    );
-    assert_eq!(pod["volumes"][0]["name"], mount["name"]);
-    assert_eq!(
-        pod["volumes"][0]["configMap"]["name"],
-        map["metadata"]["name"]
-    );
-    (file, path)
-}
-
 /// Runs `<plugins>/notation-akv-verifier verify-signature` with exactly `env` and returns the
 /// trusted-identity verdict (success, reason).
 fn identity_verdict(
@@ -243,23 +192,8 @@ fn the_verifier_runs_as_ratify_runs_it_with_the_guides_settings() {
     std::fs::copy(&unpacked, &binary).unwrap();
     std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o700)).unwrap();
 
-    // A request notation 1.3.2 sent for an envelope-mode signature: no pluginConfig. The guide's
-    // pin, pointed at the vault and key that signed it.
-    let mut request = json(&repo_root().join("spec/examples/verify-signature.request.json"));
-    assert!(request.get("pluginConfig").is_none());
-    let key_id = request["signature"]["criticalAttributes"]["extendedAttributes"]
-        ["io.github.notation-akv.keyId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let signing_key = key_id.rsplit_once('/').unwrap().0;
-    let guide_pin = statements(&doc("verifier-envelope.yaml"))[0]["trustedIdentities"][0]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let guide_key = guide_pin.strip_prefix("akv.key:").unwrap();
-    let pin = guide_pin.replace(guide_key, signing_key);
-    request["trustPolicy"]["trustedIdentities"] = serde_json::json!([pin]);
+    // A request notation 1.3.2 sent, no pluginConfig, with the guide's pin.
+    let (request, signing_key) = ratify_guide_request();
 
     // The pod's environment: HOME (not writable in Ratify's image) and the guide's variables;
     // its paths moved under the scratch directory.

@@ -130,3 +130,79 @@ pub fn archive_names_in(text: &str) -> BTreeSet<String> {
     }
     names
 }
+
+// ---- the Ratify guide (deploy/ratify)
+
+/// A file of `deploy/ratify/` (one YAML document).
+pub fn doc(name: &str) -> Value {
+    yaml(&deploy_dir("ratify").join(name))
+}
+
+/// `env:` entries (`- name: … value: …`) as pairs.
+pub fn env_list(list: &Value) -> Vec<(String, String)> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["name"].as_str().unwrap().to_string(),
+                e["value"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The trust policy statements of a notation Verifier resource.
+pub fn statements(verifier: &Value) -> &Vec<Value> {
+    verifier["spec"]["parameters"]["trustPolicyDoc"]["trustPolicies"]
+        .as_array()
+        .unwrap()
+}
+
+/// The guide's config file (the ConfigMap's `verifier.json`) and the path the Deployment patch
+/// mounts it at and names in `NOTATION_AKV_VERIFIER_CONFIG`.
+pub fn config_file() -> (Value, String) {
+    let map = doc("verifier-config-file.yaml");
+    assert_eq!(map["kind"], "ConfigMap");
+    let (file_name, contents) = map["data"].as_object().unwrap().iter().next().unwrap();
+    let file: Value = serde_json::from_str(contents.as_str().unwrap()).unwrap();
+    let patch = doc("ratify-config-file-patch.yaml");
+    let pod = &patch["spec"]["template"]["spec"];
+    let container = &pod["containers"][0];
+    assert_eq!(container["name"], "ratify");
+    let (name, path) = env_list(&container["env"]).remove(0);
+    assert_eq!(name, notation_akv_verifier::config::CONFIG_FILE_ENV);
+    let mount = &container["volumeMounts"][0];
+    assert_eq!(
+        path,
+        format!("{}/{file_name}", mount["mountPath"].as_str().unwrap())
+    );
+    assert_eq!(pod["volumes"][0]["name"], mount["name"]);
+    assert_eq!(
+        pod["volumes"][0]["configMap"]["name"],
+        map["metadata"]["name"]
+    );
+    (file, path)
+}
+
+/// The `verify-signature` request notation 1.3.2 sent for an envelope-mode signature
+/// (`spec/examples/`, no `pluginConfig`, as Ratify's notation verifier sends it too), with the
+/// guide's `akv.key:` pin pointed at the vault and key that signed it; and that key's URL.
+pub fn ratify_guide_request() -> (Value, String) {
+    let mut request = json(&repo_root().join("spec/examples/verify-signature.request.json"));
+    assert!(request.get("pluginConfig").is_none());
+    let key_id = request["signature"]["criticalAttributes"]["extendedAttributes"]
+        ["io.github.notation-akv.keyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let signing_key = key_id.rsplit_once('/').unwrap().0.to_string();
+    let guide_pin = statements(&doc("verifier-envelope.yaml"))[0]["trustedIdentities"][0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let guide_key = guide_pin.strip_prefix("akv.key:").unwrap();
+    let pin = guide_pin.replace(guide_key, &signing_key);
+    request["trustPolicy"]["trustedIdentities"] = serde_json::json!([pin]);
+    (request, signing_key)
+}
