@@ -1,5 +1,6 @@
 //! Runs one job of a GitHub workflow on this machine, as a GitHub runner would: the `run:` steps
-//! exactly as written (bash, `-e -o pipefail`, in the checkout, with the workflow's, the job's and
+//! exactly as written (bash with `-euo pipefail`, stricter than GitHub's `-eo pipefail`, so an
+//! unset variable fails here too; in the checkout, with the workflow's, the job's and
 //! the step's `env:`, `GITHUB_ENV`, `GITHUB_OUTPUT`, `RUNNER_TEMP`), and each `uses:` step by an
 //! emulation of that action that the caller supplies, because an action runs JavaScript from
 //! GitHub that this machine does not have.
