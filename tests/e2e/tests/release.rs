@@ -13,11 +13,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use akv_test_responders::http::FileServer;
 use akv_test_responders::pki::pem_block;
-use akv_test_responders::tls::TlsIdentity;
 use notation_akv_e2e::demo::DemoWorld;
-use notation_akv_e2e::locate::{self, repo_root};
+use notation_akv_e2e::locate::repo_root;
 use notation_akv_e2e::{NotationEnv, Registry};
 use release_support::*;
 
@@ -194,15 +192,7 @@ fn archives_install_with_file_and_url_then_sign_and_verify() {
 
     // The verifier from an https URL, as from a release page; notation takes the server's CA
     // from SSL_CERT_FILE, which must keep the vault's CA for the signer too.
-    let tls = TlsIdentity::new().unwrap();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let server = runtime
-        .block_on(FileServer::start(Some(tls.server_config())))
-        .unwrap();
+    let (tls, _runtime, server) = https_file_server();
     let verifier = archive("akv-verifier");
     let name = verifier.file_name().unwrap().to_str().unwrap().to_string();
     server
@@ -322,28 +312,5 @@ fn the_verifier_travels_to_ratify_as_a_single_file_oci_artifact() {
 
 #[test]
 fn the_release_workflow_passes_actionlint_and_zizmor() {
-    let workflow = repo_root().join(".github/workflows/release.yml");
-    let linter = |name: &str| {
-        let path = locate::tools_dir().join("py/bin").join(name);
-        assert!(
-            path.is_file(),
-            "{} missing: run `bash tests/provision.sh`",
-            path.display()
-        );
-        path
-    };
-    let mut actionlint = Command::new(linter("actionlint"));
-    actionlint.arg(&workflow);
-    run_ok(actionlint, MINUTE);
-    // --offline: no GitHub API; the default persona reports findings of every severity, and the
-    // command fails on any of them.
-    let mut zizmor = Command::new(linter("zizmor"));
-    zizmor.arg("--offline").arg(&workflow);
-    let out = run_ok(zizmor, MINUTE);
-    assert!(
-        out.stdout.contains("No findings to report"),
-        "{}\n{}",
-        out.stdout,
-        out.stderr
-    );
+    lint_workflow(&repo_root().join(".github/workflows/release.yml"));
 }

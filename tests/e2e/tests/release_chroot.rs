@@ -11,7 +11,12 @@
 //! static binary. The caches cannot be created (HOME is not writable, or unset): the commands still
 //! succeed and their logs say so. `/etc/passwd` gives nonroot a writable home that nothing may
 //! touch: the plugins never ask getpwuid for a home directory.
+//!
+//! And the verifier as the Ratify guide (`deploy/ratify/`) sets it up: downloaded by Ratify into
+//! a flat plugin directory (owned by 65532, mode 0700), a request without plugin config, the
+//! guide's variables or its config file at the path the guide mounts it.
 
+mod recipes_support;
 mod release_support;
 mod verifier_support;
 
@@ -359,4 +364,59 @@ fn static_binaries_work_in_a_distroless_like_root_as_nonroot() {
     // Nothing looked up the passwd home directory.
     let touched: Vec<_> = fs::read_dir(root.path("passwd-home")).unwrap().collect();
     assert!(touched.is_empty(), "the passwd home was used: {touched:?}");
+}
+
+#[test]
+fn the_verifier_runs_there_as_the_ratify_guide_sets_it_up() {
+    assert!(
+        is_root(),
+        "this test enters a chroot and must run as root (CI does); it is never skipped"
+    );
+    let root = Root::new("");
+    // As Ratify's plugin download writes it: its own user, 0700, no other file.
+    let binary = extract(
+        &archive("akv-verifier"),
+        "akv-verifier",
+        &root.path("plugins"),
+    );
+    fs::remove_file(root.path("plugins/LICENSE")).unwrap();
+    chown(&binary, Some(NONROOT), Some(NONROOT)).unwrap();
+    fs::set_permissions(&binary, fs::Permissions::from_mode(0o700)).unwrap();
+
+    let (request, signing_key) = recipes_support::ratify_guide_request();
+    let identity = |response: &Value| {
+        response["verificationResults"]["SIGNATURE_VERIFIER.TRUSTED_IDENTITY"]["success"]
+            .as_bool()
+            .unwrap()
+    };
+    let home = ("HOME", "/home/nonroot".to_string());
+
+    // The guide's variables (Helm `env`), paths as written.
+    let mut from_env = vec![home.clone()];
+    for (name, value) in
+        recipes_support::env_list(&recipes_support::doc("values-envelope.yaml")["env"])
+    {
+        from_env.push((&*name.leak(), value));
+    }
+    let response = root.run("akv-verifier", "verify-signature", &from_env, &request);
+    assert!(identity(&response), "{response}");
+    let mut other = request.clone();
+    other["trustPolicy"]["trustedIdentities"] = json!([format!("akv.key:{signing_key}-other")]);
+    let response = root.run("akv-verifier", "verify-signature", &from_env, &other);
+    assert!(!identity(&response), "{response}");
+
+    // The guide's config file, where its patch mounts it.
+    let (file, path) = recipes_support::config_file();
+    let inside = root.path(path.trim_start_matches('/'));
+    fs::create_dir_all(inside.parent().unwrap()).unwrap();
+    fs::write(&inside, file.to_string()).unwrap();
+    let from_file = [
+        home,
+        (notation_akv_verifier::config::CONFIG_FILE_ENV, path.clone()),
+    ];
+    let response = root.run("akv-verifier", "verify-signature", &from_file, &request);
+    assert!(identity(&response), "{response}");
+
+    // Nothing written outside /tmp: the home stays as it was.
+    assert_eq!(fs::read_dir(root.path("home/nonroot")).unwrap().count(), 0);
 }

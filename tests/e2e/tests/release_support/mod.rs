@@ -1,5 +1,6 @@
-//! Shared by the release tests (`release.rs`, `first_run.rs`): the archives `bash install.sh
-//! --dist` wrote for this run, and running a shell script or a binary with a deadline.
+//! Shared by the release tests (`release.rs`, `first_run.rs`) and the recipe tests: the archives
+//! `bash install.sh --dist` wrote for this run, running a shell script or a binary with a
+//! deadline, and linting a GitHub workflow.
 //!
 //! `bash tests/run` builds the static release binaries once per run and packages them with
 //! `bash install.sh --dist --out target/release-dist`; the tests read that directory (or
@@ -10,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use notation_akv_e2e::locate::repo_root;
+use notation_akv_e2e::locate::{self, repo_root};
 use notation_akv_e2e::process::{self, Output};
 
 /// The workspace version, which the archives are named with.
@@ -91,4 +92,53 @@ pub fn install_sh(root: &Path, args: &[&str]) -> Command {
         .args(args)
         .current_dir(root);
     command
+}
+
+/// A GitHub workflow passes actionlint, and `zizmor --offline` reports no finding at all (its
+/// default persona reports every severity; the command fails on any). Both come from
+/// `tools/py/bin`, which `tests/provision.sh` fills.
+pub fn lint_workflow(workflow: &Path) {
+    let linter = |name: &str| {
+        let path = locate::tools_dir().join("py/bin").join(name);
+        assert!(
+            path.is_file(),
+            "{} missing: run `bash tests/provision.sh`",
+            path.display()
+        );
+        path
+    };
+    let mut actionlint = Command::new(linter("actionlint"));
+    actionlint.arg(workflow);
+    run_ok(actionlint, Duration::from_secs(60));
+    let mut zizmor = Command::new(linter("zizmor"));
+    zizmor.arg("--offline").arg(workflow);
+    let out = run_ok(zizmor, Duration::from_secs(60));
+    assert!(
+        out.stdout.contains("No findings to report"),
+        "{}: {}\n{}",
+        workflow.display(),
+        out.stdout,
+        out.stderr
+    );
+}
+
+/// A TLS file server on 127.0.0.1 (release downloads): its CA, the runtime that serves it (keep
+/// both alive as long as the server) and the server.
+pub fn https_file_server() -> (
+    akv_test_responders::tls::TlsIdentity,
+    tokio::runtime::Runtime,
+    akv_test_responders::http::FileServer,
+) {
+    let tls = akv_test_responders::tls::TlsIdentity::new().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let server = runtime
+        .block_on(akv_test_responders::http::FileServer::start(Some(
+            tls.server_config(),
+        )))
+        .unwrap();
+    (tls, runtime, server)
 }
