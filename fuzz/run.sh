@@ -52,7 +52,11 @@ trap 'rm -rf "$TMPDIR"' EXIT
 printf '%-28s %12s %9s %8s %6s %5s\n' target runs exec/s crashes hangs ooms
 status=0
 for target in "${targets[@]}"; do
-  build "$target"
+  if ! build "$target"; then
+    printf '%-28s did not build (see the cargo output above)\n' "$target"
+    status=1
+    continue
+  fi
   mkdir -p "corpus/$target" "artifacts/$target"
   log="artifacts/$target/last-run.log"
   nice -n 19 "$bin_dir/$target" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
