@@ -375,7 +375,7 @@ impl VaultClient {
         let kid = jwk.kid.clone().ok_or_else(|| missing(&target, "key.kid"))?;
         Ok(KeyInfo {
             kid,
-            key: public_key(&jwk),
+            key: PublicKey::from(&jwk),
             enabled: model.attributes.and_then(|a| a.enabled),
         })
     }
@@ -435,35 +435,40 @@ fn missing(target: &Target, field: &str) -> VaultError {
     }
 }
 
-fn public_key(jwk: &JsonWebKey) -> PublicKey {
-    let kty = jwk.kty.clone();
-    match kty {
-        Some(KeyType::Rsa | KeyType::RsaHsm) => match (&jwk.n, &jwk.e) {
-            (Some(n), Some(e)) => PublicKey::Rsa {
-                n: n.clone(),
-                e: e.clone(),
-            },
-            _ => PublicKey::Unsupported("RSA without n/e".into()),
-        },
-        Some(KeyType::Ec | KeyType::EcHsm) => {
-            let curve = match &jwk.crv {
-                Some(CurveName::P256) => Curve::P256,
-                Some(CurveName::P384) => Curve::P384,
-                Some(CurveName::P521) => Curve::P521,
-                Some(CurveName::P256K) => Curve::Other("P-256K".into()),
-                Some(other) => Curve::Other(format!("{other:?}")),
-                None => Curve::Other("none".into()),
-            };
-            match (&jwk.x, &jwk.y) {
-                (Some(x), Some(y)) => PublicKey::Ec {
-                    curve,
-                    x: x.clone(),
-                    y: y.clone(),
+/// The public half of a JWK as the vault returns it (`GET /keys/…`), in this crate's model; key
+/// types and curves the plugins cannot sign with become [`PublicKey::Unsupported`] or
+/// [`Curve::Other`], never an error, so the caller can say which one it met.
+impl From<&JsonWebKey> for PublicKey {
+    fn from(jwk: &JsonWebKey) -> PublicKey {
+        let kty = jwk.kty.clone();
+        match kty {
+            Some(KeyType::Rsa | KeyType::RsaHsm) => match (&jwk.n, &jwk.e) {
+                (Some(n), Some(e)) => PublicKey::Rsa {
+                    n: n.clone(),
+                    e: e.clone(),
                 },
-                _ => PublicKey::Unsupported("EC without x/y".into()),
+                _ => PublicKey::Unsupported("RSA without n/e".into()),
+            },
+            Some(KeyType::Ec | KeyType::EcHsm) => {
+                let curve = match &jwk.crv {
+                    Some(CurveName::P256) => Curve::P256,
+                    Some(CurveName::P384) => Curve::P384,
+                    Some(CurveName::P521) => Curve::P521,
+                    Some(CurveName::P256K) => Curve::Other("P-256K".into()),
+                    Some(other) => Curve::Other(format!("{other:?}")),
+                    None => Curve::Other("none".into()),
+                };
+                match (&jwk.x, &jwk.y) {
+                    (Some(x), Some(y)) => PublicKey::Ec {
+                        curve,
+                        x: x.clone(),
+                        y: y.clone(),
+                    },
+                    _ => PublicKey::Unsupported("EC without x/y".into()),
+                }
             }
+            Some(other) => PublicKey::Unsupported(format!("{other:?}")),
+            None => PublicKey::Unsupported("no kty".into()),
         }
-        Some(other) => PublicKey::Unsupported(format!("{other:?}")),
-        None => PublicKey::Unsupported("no kty".into()),
     }
 }

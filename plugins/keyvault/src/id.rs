@@ -52,6 +52,7 @@ pub struct ObjectId {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid key id {id:?}: {reason}. Accepted forms: {ACCEPTED_FORMS}")]
 pub struct IdError {
+    /// The id as given, shortened past 256 characters.
     pub id: String,
     pub reason: String,
 }
@@ -60,7 +61,7 @@ impl ObjectId {
     /// Parses an id; whitespace around it is an error (notation compares ids byte for byte).
     pub fn parse(id: &str) -> Result<ObjectId, IdError> {
         let fail = |reason: &str| IdError {
-            id: id.to_string(),
+            id: shown(id),
             reason: reason.to_string(),
         };
         if id.is_empty() {
@@ -193,6 +194,16 @@ impl fmt::Display for ObjectId {
 }
 
 /// Key Vault object names: 1-127 characters of `[0-9a-zA-Z-]`.
+/// The id as an error message quotes it: whole up to 256 characters (real ids are under 200),
+/// else its start and its length, so a runaway value cannot flood notation's output.
+fn shown(id: &str) -> String {
+    const MAX: usize = 256;
+    match id.char_indices().nth(MAX) {
+        None => id.to_string(),
+        Some((end, _)) => format!("{}… ({} bytes in all)", &id[..end], id.len()),
+    }
+}
+
 fn valid_name(name: &str) -> bool {
     (1..=127).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
 }

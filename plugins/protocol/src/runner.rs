@@ -128,12 +128,30 @@ pub fn main<P: Plugin>(plugin: &P) -> ExitCode {
     // caught and reported by `run` instead.
     std::panic::set_hook(Box::new(|_| {}));
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
-    let output = run(plugin, &args, &mut std::io::stdin().lock());
-    // A closed pipe leaves nothing sensible to do; the exit code still tells notation.
-    let _ = std::io::stdout().write_all(&output.stdout);
-    let _ = std::io::stdout().flush();
+    let mut output = run(plugin, &args, &mut std::io::stdin().lock());
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(&output.stdout)
+        .and_then(|()| stdout.flush())
+    {
+        // Closed early (the reader is gone): a response that did not arrive is a failure, said
+        // where notation reads failures.
+        output = unwritten(e);
+    }
     let _ = std::io::stderr().write_all(&output.stderr);
     ExitCode::from(output.exit_code)
+}
+
+/// The error output for a response that could not be written to stdout.
+fn unwritten(error: std::io::Error) -> Output {
+    Output {
+        stdout: Vec::new(),
+        stderr: to_json(&PluginError::generic(format!(
+            "the response could not be written to stdout ({error}); notation reads it from this \
+             process's standard output, which was closed before the response was complete"
+        ))),
+        exit_code: 1,
+    }
 }
 
 /// Runs one invocation against in-memory streams (the testable core of [`main`]).
@@ -156,6 +174,11 @@ pub fn run<P: Plugin>(plugin: &P, args: &[OsString], stdin: &mut dyn Read) -> Ou
                 command_list()
             ))),
         },
+        (None, 1) => Err(PluginError::validation(format!(
+            "the command {:?} is not UTF-8 text; expected one of: {} (or --help)",
+            args[0],
+            command_list()
+        ))),
         _ => Err(PluginError::validation(format!(
             "expected exactly one argument, the command: {} (or --help)",
             command_list()
@@ -231,15 +254,26 @@ fn parse<T: DeserializeOwned>(raw: &[u8], command: Option<Command>) -> Result<T,
             "standard input is empty; notation sends the request as JSON on stdin",
         ));
     }
+    if raw.starts_with(b"\xef\xbb\xbf") {
+        return Err(PluginError::validation(
+            "the request starts with a UTF-8 byte order mark; send the JSON without one",
+        ));
+    }
+    if let Err(e) = std::str::from_utf8(raw) {
+        return Err(PluginError::validation(format!(
+            "the request is not UTF-8 text (invalid byte at offset {}); send it as UTF-8 JSON",
+            e.valid_up_to()
+        )));
+    }
     let value: serde_json::Value = serde_json::from_slice(raw)
         .map_err(|e| PluginError::validation(format!("the request is not valid JSON: {e}")))?;
     let Some(object) = value.as_object() else {
         return Err(PluginError::validation("the request must be a JSON object"));
     };
     if let Some(command) = command {
-        match object.get("contractVersion").and_then(|v| v.as_str()) {
-            Some(CONTRACT_VERSION) => {}
-            Some(other) => {
+        match object.get("contractVersion").map(|v| (v.as_str(), v)) {
+            Some((Some(CONTRACT_VERSION), _)) => {}
+            Some((Some(other), _)) => {
                 return Err(PluginError::new(
                     ErrorCode::UnsupportedContractVersion,
                     format!(
@@ -247,7 +281,14 @@ fn parse<T: DeserializeOwned>(raw: &[u8], command: Option<Command>) -> Result<T,
                     ),
                 ));
             }
-            None => {
+            Some((None, value)) if !value.is_null() => {
+                return Err(PluginError::validation(format!(
+                    "{} request has contractVersion {value}, which is not a string; \
+                     it must be \"{CONTRACT_VERSION}\"",
+                    command.as_str()
+                )));
+            }
+            Some((None, _)) | None => {
                 return Err(PluginError::validation(format!(
                     "{} request has no contractVersion (expected \"{CONTRACT_VERSION}\")",
                     command.as_str()

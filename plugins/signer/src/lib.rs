@@ -27,7 +27,7 @@ pub mod config;
 pub mod envelope;
 pub mod error;
 pub mod material;
-mod pfx;
+pub mod pfx;
 pub mod session;
 pub mod sign;
 

@@ -420,8 +420,9 @@ fn pkcs12_certificates(value: &str) -> Result<(Vec<Certificate>, bool), String> 
     Ok((certificates, found.had_private_key))
 }
 
-/// The vault key in the x509 crate's JWK form.
-fn jwk(key: &PublicKey) -> Jwk {
+/// The vault key in the x509 crate's JWK form, to compare with a certificate's key
+/// ([`matches_jwk`]).
+pub fn jwk(key: &PublicKey) -> Jwk {
     let b64 = |b: &[u8]| Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b));
     match key {
         PublicKey::Rsa { n, e } => Jwk {

@@ -119,6 +119,17 @@ impl Timestamper {
             detail,
         })?;
         let body = http::post(&self.url, request.to_der(), timeout).await?;
-        token::check(&body, &request, &self.roots, signing_chain).map_err(|e| e.at(self.url()))
+        self.check_reply(&body, &request, signing_chain)
+    }
+
+    /// Checks the DER `TimeStampResp` this TSA sent for `request` (the [`token`] checks), as
+    /// [`Timestamper::timestamp`] does after the exchange; errors name this TSA's URL.
+    pub fn check_reply(
+        &self,
+        reply: &[u8],
+        request: &Request,
+        signing_chain: &[Certificate],
+    ) -> Result<Token, TimestampError> {
+        token::check(reply, request, &self.roots, signing_chain).map_err(|e| e.at(self.url()))
     }
 }

@@ -1,7 +1,7 @@
 //! The plugins as notation installed them keep the wire contract of `spec/`: every response we
 //! produce for the requests notation 1.3.2 really sent (`spec/examples/`) validates against our
-//! generated schemas, and every malformed request gets the error JSON on stderr, exit 1, and
-//! nothing on stdout.
+//! generated schemas. Malformed requests (the error JSON on stderr, exit 1, nothing on stdout)
+//! are the corpus of `malformed_input.rs`.
 
 use akv_test_vault::{CredentialKind, TestVault};
 use notation_akv_e2e::NotationEnv;
@@ -75,19 +75,6 @@ fn response(out: &Output, what: &str) -> Value {
         .unwrap_or_else(|e| panic!("{what}: stdout is not one JSON value ({e}): {out:?}"))
 }
 
-/// A failed invocation: the error JSON on stderr, exit 1, nothing on stdout.
-fn error(out: &Output, what: &str) -> Value {
-    assert_eq!(out.code(), Some(1), "{what}: {out:?}");
-    assert!(
-        out.stdout.is_empty(),
-        "{what}: stdout must stay empty on failure: {out:?}"
-    );
-    let body: Value = serde_json::from_str(&out.stderr)
-        .unwrap_or_else(|e| panic!("{what}: stderr is not the error JSON ({e}): {out:?}"));
-    assert_valid("error.schema.json", &body, what);
-    body
-}
-
 /// A test vault, and the environment (with its own HOME) that points the signer at it.
 fn signer_against_test_vault() -> (TestVault, tempfile::TempDir, Vec<(String, String)>) {
     let vault = TestVault::start().unwrap();
@@ -99,49 +86,6 @@ fn signer_against_test_vault() -> (TestVault, tempfile::TempDir, Vec<(String, St
     ));
     env.push(("HOME".into(), home.path().display().to_string()));
     (vault, home, env)
-}
-
-#[test]
-fn malformed_requests_get_the_error_json_and_exit_1() {
-    let (_env, plugins) = installed();
-    let home = tempfile::tempdir().unwrap();
-    let env = vec![("HOME".to_string(), home.path().display().to_string())];
-    for (name, path) in &plugins {
-        for command in [
-            "describe-key",
-            "generate-signature",
-            "generate-envelope",
-            "verify-signature",
-        ] {
-            for (stdin, code) in [
-                ("", "VALIDATION_ERROR"),
-                ("{\"contractVersion\":", "VALIDATION_ERROR"),
-                ("[]", "VALIDATION_ERROR"),
-                ("{\"keyId\":\"k\"}", "VALIDATION_ERROR"),
-                ("{\"contractVersion\":\"1.0\"}", "VALIDATION_ERROR"),
-                (
-                    "{\"contractVersion\":\"2.0\",\"keyId\":\"k\"}",
-                    "UNSUPPORTED_CONTRACT_VERSION",
-                ),
-            ] {
-                let what = format!("{name} {command} <<< {stdin:?}");
-                let body = error(&invoke(path, command, stdin.as_bytes(), &env), &what);
-                assert_eq!(body["errorCode"], code, "{what}: {body}");
-                assert!(
-                    !body["errorMessage"].as_str().unwrap_or_default().is_empty(),
-                    "{what}"
-                );
-            }
-        }
-        let body = error(&invoke(path, "sign", b"{}", &env), &format!("{name} sign"));
-        assert!(
-            body["errorMessage"]
-                .as_str()
-                .unwrap()
-                .contains("unknown command"),
-            "{body}"
-        );
-    }
 }
 
 #[test]
