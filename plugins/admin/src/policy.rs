@@ -7,7 +7,7 @@
 //! certificate requirements the x509 crate enforces on real chains (rule ids in brackets), seen
 //! from the policy side, plus two operational ones: non-exportable keys and auto-renewal.
 
-use super::{Output, UsageError, parse_options};
+use crate::{Output, UsageError, parse_options};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -39,7 +39,8 @@ const REQUIRED_SUBJECT: &[&str] = &["C", "ST", "O"];
 const RENEW_AT_PERCENT: u8 = 80;
 const MAX_VALIDITY_MONTHS: u32 = 1200;
 
-pub(super) fn main(args: &[String]) -> Result<Output, UsageError> {
+/// `notation-akv policy …`.
+pub fn main(args: &[String]) -> Result<Output, UsageError> {
     let options = parse_options(
         args,
         &[
