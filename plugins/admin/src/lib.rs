@@ -57,8 +57,6 @@ pub mod exit {
     pub const NOT_COMPLIANT: u8 = 3;
     /// `show`: the signing version expires within the horizon (`--warn-days`).
     pub const EXPIRES_SOON: u8 = 4;
-    /// `create --issuer Unknown`: the CSR is written, the certificate awaits `merge`.
-    pub const PENDING: u8 = 5;
 }
 
 /// The admin part of `notation-akv --help`.

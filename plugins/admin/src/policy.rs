@@ -68,6 +68,34 @@ pub fn main(args: &[String]) -> Result<Output, UsageError> {
             exit_code: u8::from(problems.iter().any(|p| p.severity == Severity::Error)),
         });
     }
+    let request = request_from(options)?;
+    let (policy, warnings) = generate(&request)?;
+    let mut stdout = serde_json::to_string_pretty(&policy)
+        .map_err(|e| UsageError(format!("cannot write the policy: {e}")))?;
+    stdout.push('\n');
+    Ok(Output {
+        stdout,
+        stderr: warnings.iter().map(|w| format!("warning: {w}\n")).collect(),
+        exit_code: 0,
+    })
+}
+
+/// The generator's inputs from `policy`'s options (also `certificate create`'s).
+pub fn request(args: &[String]) -> Result<Request, UsageError> {
+    request_from(parse_options(args, GENERATOR_OPTIONS, &["--force"])?)
+}
+
+const GENERATOR_OPTIONS: &[&str] = &[
+    "--key-type",
+    "--key-size",
+    "--curve",
+    "--subject",
+    "--validity-months",
+    "--issuer",
+    "--exportable",
+];
+
+fn request_from(options: Vec<(String, Option<String>)>) -> Result<Request, UsageError> {
     let mut request = Request::default();
     for (name, value) in options {
         let value = value.unwrap_or_default();
@@ -100,15 +128,7 @@ pub fn main(args: &[String]) -> Result<Output, UsageError> {
             _ => request.force = true,
         }
     }
-    let (policy, warnings) = generate(&request)?;
-    let mut stdout = serde_json::to_string_pretty(&policy)
-        .map_err(|e| UsageError(format!("cannot write the policy: {e}")))?;
-    stdout.push('\n');
-    Ok(Output {
-        stdout,
-        stderr: warnings.iter().map(|w| format!("warning: {w}\n")).collect(),
-        exit_code: 0,
-    })
+    Ok(request)
 }
 
 /// The generator's inputs, as given on the command line.

@@ -224,7 +224,7 @@ impl VaultClient {
         &self.deadline
     }
 
-    fn target(&self, operation: Operation, name: &str, version: Option<&str>) -> Target {
+    pub(crate) fn target(&self, operation: Operation, name: &str, version: Option<&str>) -> Target {
         Target {
             operation,
             vault: self.vault.clone(),
@@ -233,7 +233,7 @@ impl VaultClient {
         }
     }
 
-    fn setup_error(&self, target: Target, e: azure_core::Error) -> VaultError {
+    pub(crate) fn setup_error(&self, target: Target, e: azure_core::Error) -> VaultError {
         VaultError::Response {
             target,
             message: format!("cannot create the SDK client: {e}"),
@@ -257,7 +257,7 @@ impl VaultClient {
         Ok(self.keys.get_or_init(|| client))
     }
 
-    fn certificate_client(&self) -> azure_core::Result<&CertificateClient> {
+    pub(crate) fn certificate_client(&self) -> azure_core::Result<&CertificateClient> {
         if let Some(c) = self.certificates.get() {
             return Ok(c);
         }
@@ -310,24 +310,7 @@ impl VaultClient {
                 .into_model()
         })
         .await?;
-        let der = model.cer.ok_or_else(|| missing(&target, "cer"))?;
-        let attributes = model.attributes;
-        Ok(CertificateInfo {
-            der,
-            id: model.id,
-            kid: model.kid,
-            sid: model.sid,
-            enabled: attributes.as_ref().and_then(|a| a.enabled),
-            not_before: attributes
-                .as_ref()
-                .and_then(|a| a.not_before)
-                .map(|t| t.unix_timestamp()),
-            expires: attributes
-                .as_ref()
-                .and_then(|a| a.expires)
-                .map(|t| t.unix_timestamp()),
-            x5t: model.x509_thumbprint,
-        })
+        certificate_info(model, &target)
     }
 
     /// `GET /secrets/{name}[/{version}]` (secrets/get).
@@ -424,7 +407,7 @@ impl VaultClient {
     }
 }
 
-fn missing(target: &Target, field: &str) -> VaultError {
+pub(crate) fn missing(target: &Target, field: &str) -> VaultError {
     VaultError::Response {
         target: target.clone(),
         message: format!("the response has no {field:?}"),
@@ -433,6 +416,32 @@ fn missing(target: &Target, field: &str) -> VaultError {
             ..Default::default()
         },
     }
+}
+
+/// The public fields of a certificate bundle.
+#[allow(clippy::result_large_err)] // the error is the one every vault operation returns
+pub(crate) fn certificate_info(
+    model: azure_security_keyvault_certificates::models::Certificate,
+    target: &Target,
+) -> Result<CertificateInfo, VaultError> {
+    let der = model.cer.ok_or_else(|| missing(target, "cer"))?;
+    let attributes = model.attributes;
+    Ok(CertificateInfo {
+        der,
+        id: model.id,
+        kid: model.kid,
+        sid: model.sid,
+        enabled: attributes.as_ref().and_then(|a| a.enabled),
+        not_before: attributes
+            .as_ref()
+            .and_then(|a| a.not_before)
+            .map(|t| t.unix_timestamp()),
+        expires: attributes
+            .as_ref()
+            .and_then(|a| a.expires)
+            .map(|t| t.unix_timestamp()),
+        x5t: model.x509_thumbprint,
+    })
 }
 
 fn public_key(jwk: &JsonWebKey) -> PublicKey {

@@ -134,6 +134,7 @@ impl Request {
         let mut params = self.params()?;
         // rcgen puts requested extensions in the CSR; basic constraints stay with the CA.
         params.is_ca = IsCa::NoCa;
+        params.serial_number = None;
         params.custom_extensions = Vec::<CustomExtension>::new();
         let csr = params
             .serialize_request(&pair)
