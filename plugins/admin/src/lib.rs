@@ -16,7 +16,7 @@
 //! - [`certificate`]: `create`, `merge`, `rotate` and `show` against a vault, with the policy
 //!   generator's rules before the vault is asked and the x509 crate's Notary rules (by rule id)
 //!   on what it issued;
-//! - [`report`]: the ✓/!/✗/- marks the diagnosing commands share;
+//! - [`report`]: the ✓/!/✗/- marks the diagnosing commands share (the verifier's `doctor` too);
 //! - `doctor` runs the signer's own code paths, so it lives in the signer crate and is handed to
 //!   [`main`] by the binary ([`Doctor`]); everything here uses only the crates below the plugins
 //!   (keyvault, x509, protocol), and nothing below depends on this crate.

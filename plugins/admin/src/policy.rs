@@ -41,20 +41,12 @@ const MAX_VALIDITY_MONTHS: u32 = 1200;
 
 /// `notation-akv policy …`.
 pub fn main(args: &[String]) -> Result<Output, UsageError> {
-    let options = parse_options(
-        args,
-        &[
-            "--key-type",
-            "--key-size",
-            "--curve",
-            "--subject",
-            "--validity-months",
-            "--issuer",
-            "--exportable",
-            "--check",
-        ],
-        &["--force"],
-    )?;
+    let valued: Vec<&str> = GENERATOR_OPTIONS
+        .iter()
+        .copied()
+        .chain(["--check"])
+        .collect();
+    let options = parse_options(args, &valued, &["--force"])?;
     if let Some((_, Some(path))) = options.iter().find(|(n, _)| n == "--check") {
         if options.len() > 1 {
             return Err(UsageError("--check takes no other option".into()));
@@ -85,7 +77,8 @@ pub fn request(args: &[String]) -> Result<Request, UsageError> {
     request_from(parse_options(args, GENERATOR_OPTIONS, &["--force"])?)
 }
 
-const GENERATOR_OPTIONS: &[&str] = &[
+/// The generator's options (`policy` and `certificate create`).
+pub const GENERATOR_OPTIONS: &[&str] = &[
     "--key-type",
     "--key-size",
     "--curve",

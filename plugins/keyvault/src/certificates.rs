@@ -7,7 +7,7 @@
 //! vault receives and returns. Every call runs under the client's one deadline with the same
 //! bounded retries and error mapping as the signing operations.
 
-use crate::client::{CertificateInfo, VaultClient, certificate_info, missing};
+use crate::client::{CertificateInfo, Times, VaultClient, certificate_info, missing};
 use crate::deadline::call;
 use crate::error::{Operation, ServiceDetail, VaultError};
 use azure_core::http::RequestContent;
@@ -215,22 +215,13 @@ impl VaultClient {
             let mut out = Vec::new();
             while let Some(item) = pager.next().await {
                 let item = item?;
-                let attributes = item.attributes;
+                let times = Times::of(item.attributes.as_ref());
                 out.push(VersionInfo {
                     id: item.id.unwrap_or_default(),
-                    enabled: attributes.as_ref().and_then(|a| a.enabled),
-                    not_before: attributes
-                        .as_ref()
-                        .and_then(|a| a.not_before)
-                        .map(|t| t.unix_timestamp()),
-                    expires: attributes
-                        .as_ref()
-                        .and_then(|a| a.expires)
-                        .map(|t| t.unix_timestamp()),
-                    created: attributes
-                        .as_ref()
-                        .and_then(|a| a.created)
-                        .map(|t| t.unix_timestamp()),
+                    enabled: times.enabled,
+                    not_before: times.not_before,
+                    expires: times.expires,
+                    created: times.created,
                 });
             }
             Ok(out)

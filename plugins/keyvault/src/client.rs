@@ -425,23 +425,39 @@ pub(crate) fn certificate_info(
     target: &Target,
 ) -> Result<CertificateInfo, VaultError> {
     let der = model.cer.ok_or_else(|| missing(target, "cer"))?;
-    let attributes = model.attributes;
+    let times = Times::of(model.attributes.as_ref());
     Ok(CertificateInfo {
         der,
         id: model.id,
         kid: model.kid,
         sid: model.sid,
-        enabled: attributes.as_ref().and_then(|a| a.enabled),
-        not_before: attributes
-            .as_ref()
-            .and_then(|a| a.not_before)
-            .map(|t| t.unix_timestamp()),
-        expires: attributes
-            .as_ref()
-            .and_then(|a| a.expires)
-            .map(|t| t.unix_timestamp()),
+        enabled: times.enabled,
+        not_before: times.not_before,
+        expires: times.expires,
         x5t: model.x509_thumbprint,
     })
+}
+
+/// A certificate version's state and times (unix seconds).
+pub(crate) struct Times {
+    pub enabled: Option<bool>,
+    pub not_before: Option<i64>,
+    pub expires: Option<i64>,
+    pub created: Option<i64>,
+}
+
+impl Times {
+    pub fn of(
+        attributes: Option<&azure_security_keyvault_certificates::models::CertificateAttributes>,
+    ) -> Times {
+        let unix = |t: Option<azure_core::time::OffsetDateTime>| t.map(|t| t.unix_timestamp());
+        Times {
+            enabled: attributes.and_then(|a| a.enabled),
+            not_before: unix(attributes.and_then(|a| a.not_before)),
+            expires: unix(attributes.and_then(|a| a.expires)),
+            created: unix(attributes.and_then(|a| a.created)),
+        }
+    }
 }
 
 fn public_key(jwk: &JsonWebKey) -> PublicKey {

@@ -10,52 +10,9 @@ use std::process::Command;
 
 mod common;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_notation-akv");
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-struct Admin {
-    home: tempfile::TempDir,
-    env: Vec<(String, String)>,
-}
+use common::admin::{Admin, Run};
 
 impl Admin {
-    fn new() -> Admin {
-        let home = tempfile::tempdir().unwrap();
-        let mut env = common::vault_env(home.path());
-        env.push(("NOTATION_AKV_TIMEOUT".into(), "30s".into()));
-        Admin { home, env }
-    }
-
-    fn dir(&self) -> &Path {
-        self.home.path()
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let out = Command::new(BINARY)
-            .args(args)
-            .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .current_dir(self.home.path())
-            .output()
-            .expect("run notation-akv");
-        let run = Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(out.stdout).unwrap(),
-            stderr: String::from_utf8(out.stderr).unwrap(),
-        };
-        assert!(
-            !run.stdout.contains(akv_test_vault::DEFAULT_CLIENT_SECRET)
-                && !run.stderr.contains(akv_test_vault::DEFAULT_CLIENT_SECRET),
-            "a secret was printed"
-        );
-        run
-    }
-
     fn certificate(&self, command: &str, name: &str, extra: &[&str]) -> Run {
         let vault = shared_with_fixtures().vault.url().to_string();
         let mut args = vec!["certificate", command, "--vault", &vault, "--name", name];
@@ -73,7 +30,7 @@ const SUBJECT: &str = "CN=admin test,O=Notary,ST=WA,C=US";
 
 #[test]
 fn create_rotate_disable_show() {
-    let admin = Admin::new();
+    let admin = Admin::new().set("NOTATION_AKV_TIMEOUT", "30s");
     let name = "admin-rotate";
     let created = admin.certificate(
         "create",
@@ -222,7 +179,7 @@ const GOOD_EXT: &str = "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,di
 
 #[test]
 fn ca_flow_refuses_what_notation_rejects_then_merges() {
-    let admin = Admin::new();
+    let admin = Admin::new().set("NOTATION_AKV_TIMEOUT", "30s");
     let dir = admin.dir();
     let name = "admin-ca";
     let created = admin.certificate(
@@ -311,7 +268,7 @@ fn ca_flow_refuses_what_notation_rejects_then_merges() {
 
 #[test]
 fn forbidden_create_names_permission_and_role() {
-    let admin = Admin::new();
+    let admin = Admin::new().set("NOTATION_AKV_TIMEOUT", "30s");
     shared_with_fixtures().vault.inject(
         Fault::on(
             "POST",

@@ -10,20 +10,14 @@ use notation_akv_x509::{Certificate, key_spec};
 use serde_json::{Value, json};
 use std::time::SystemTime;
 
-const POLICY_VALUED: &[&str] = &[
-    "--key-type",
-    "--key-size",
-    "--curve",
-    "--subject",
-    "--validity-months",
-    "--issuer",
-    "--exportable",
-    "--out",
-];
-
 /// `notation-akv certificate create …`.
 pub fn main(args: &[String], env: &Env) -> Result<Output, UsageError> {
-    let args = Args::parse(args, POLICY_VALUED, &["--force"])?;
+    let valued: Vec<&str> = policy::GENERATOR_OPTIONS
+        .iter()
+        .copied()
+        .chain(["--out"])
+        .collect();
+    let args = Args::parse(args, &valued, &["--force"])?;
     let mut policy_args: Vec<String> = Vec::new();
     for (option, value) in &args.rest {
         if option == "--out" {
@@ -116,12 +110,7 @@ pub(crate) fn report(
     previous: Option<&Value>,
 ) -> (String, Value, u8) {
     let name = vault.name();
-    let vault_url = vault
-        .id
-        .endpoint()
-        .as_str()
-        .trim_end_matches('/')
-        .to_string();
+    let vault_url = vault.url();
     match issued {
         Issued::Csr { csr_file } => {
             let text = format!(

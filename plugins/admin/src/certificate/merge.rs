@@ -47,12 +47,7 @@ pub fn main(args: &[String], env: &Env) -> Result<Output, UsageError> {
         let version = info.id.as_deref().map(version_of).unwrap_or_default();
         let kid = info.kid.clone().unwrap_or_default();
         let leaf = &chain[0];
-        let vault_url = vault
-            .id
-            .endpoint()
-            .as_str()
-            .trim_end_matches('/')
-            .to_string();
+        let vault_url = vault.url();
         let text = format!(
             "merged the chain into certificate {:?} version {version} in {vault_url}\n\
              leaf \"{}\" issued by \"{}\", valid to {}; {} certificate(s), meets the Notary Project requirements\n\

@@ -210,6 +210,15 @@ impl Vault {
         self.id.name()
     }
 
+    /// `https://vault` (no trailing slash).
+    pub fn url(&self) -> String {
+        self.id
+            .endpoint()
+            .as_str()
+            .trim_end_matches('/')
+            .to_string()
+    }
+
     /// `https://vault/keys/<name>`: the versionless key id.
     pub fn versionless_key_id(&self) -> String {
         format!("{}keys/{}", self.id.endpoint().as_str(), self.id.name())

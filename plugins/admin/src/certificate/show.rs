@@ -150,12 +150,7 @@ fn render(
     current_version: &str,
     warn_days: i64,
 ) -> (String, Value, u8) {
-    let vault_url = vault
-        .id
-        .endpoint()
-        .as_str()
-        .trim_end_matches('/')
-        .to_string();
+    let vault_url = vault.url();
     let mut text = format!(
         "certificate {:?} in {vault_url}: {} version(s), oldest first\n",
         vault.name(),
