@@ -298,3 +298,37 @@ fn forbidden_create_names_permission_and_role() {
     assert_eq!(run.code, 0);
     assert!(run.stdout.contains("Exit codes:"));
 }
+
+#[test]
+fn rotate_refuses_a_policy_notation_would_reject_and_show_flags_the_version() {
+    let admin = Admin::new().set("NOTATION_AKV_TIMEOUT", "30s");
+    let name = "admin-default-policy";
+    common::private_copy(akv_test_vault::fixtures::names::AKV_DEFAULT_POLICY, name);
+    let run = admin.certificate("rotate", name, &[]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    for needle in [
+        "[leaf.eku.forbidden]",
+        "[leaf.key-usage.forbidden]",
+        "Fix:",
+        "no version was created",
+    ] {
+        assert!(run.stderr.contains(needle), "{needle}: {}", run.stderr);
+    }
+    let versions = shared_with_fixtures()
+        .vault
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.contains(&format!("/certificates/{name}/create")))
+        .count();
+    assert_eq!(versions, 0, "nothing was created");
+    let shown = admin.certificate("show", name, &["--json"]);
+    assert_eq!(shown.code, 3, "{}{}", shown.stdout, shown.stderr);
+    let doc = json(&shown);
+    let rules: Vec<&str> = doc["versions"][0]["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"leaf.eku.forbidden"), "{doc}");
+}

@@ -420,3 +420,47 @@ pub(crate) fn pem(label: &str, der: &[u8]) -> String {
 pub(crate) fn write_file(path: &str, text: &str) -> Result<(), Failure> {
     std::fs::write(path, text).map_err(|e| Failure::Refused(format!("cannot write {path}: {e}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{Request, check, generate};
+
+    #[test]
+    fn the_wire_form_of_generated_policies_passes_the_linter() {
+        for (curve, size, issuer) in [
+            (Some("P-384"), None, "Self"),
+            (None, Some(3072), "Unknown"),
+            (None, None, "Self"),
+        ] {
+            let (policy, _) = generate(&Request {
+                curve: curve.map(str::to_string),
+                key_size: size,
+                subject: Some("CN=a,O=b,ST=c,C=US".into()),
+                issuer: Some(issuer.into()),
+                ..Default::default()
+            })
+            .unwrap();
+            let wire = wire_policy(&policy);
+            assert_eq!(check(&wire.to_string()), Vec::new(), "{wire}");
+            assert_eq!(wire["issuer"]["name"], issuer);
+            assert_eq!(wire["x509_props"]["key_usage"], json!(["digitalSignature"]));
+            assert_eq!(wire["x509_props"]["ekus"], json!(["1.3.6.1.5.5.7.3.3"]));
+        }
+    }
+
+    #[test]
+    fn the_wire_form_fits_the_sdk_model() {
+        let (policy, _) = generate(&Request {
+            subject: Some("CN=a,O=b,ST=c,C=US".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let wire = wire_policy(&policy);
+        let model: azure_security_keyvault_certificates::models::CertificatePolicy =
+            serde_json::from_value(wire.clone()).unwrap();
+        // What the SDK sends is what the generator made.
+        let sent = serde_json::to_value(&model).unwrap();
+        assert_eq!(sent, wire);
+    }
+}
