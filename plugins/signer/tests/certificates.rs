@@ -93,6 +93,25 @@ fn create_rotate_disable_show() {
             .contains("← versionless ids sign with this version now")
     );
 
+    // A second rotation that disables the version it replaces.
+    let second = versions[1]["version"].as_str().unwrap().to_string();
+    let run = admin.certificate("rotate", name, &["--disable-old", "--out", "third.pem"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout
+            .contains(&format!("The old version {second} is disabled")),
+        "{}",
+        run.stdout
+    );
+    let shown = json(&admin.certificate("show", name, &["--json"]));
+    let enabled: Vec<bool> = shown["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["enabled"].as_bool().unwrap())
+        .collect();
+    assert_eq!(enabled, [false, false, true], "{shown}");
+
     // Inside the expiry horizon the exit code says so.
     let run = admin.certificate("show", name, &["--warn-days", "4000"]);
     assert_eq!(run.code, 4, "{}{}", run.stdout, run.stderr);

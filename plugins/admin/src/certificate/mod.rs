@@ -42,10 +42,11 @@ pub const HELP: &str = "notation-akv certificate: Azure Key Vault signing certif
       merges the chain your CA issued for the pending CSR (leaf first or in any order), after
       checking it against the Notary Project rules and that the leaf holds the pending key;
       refuses, naming the rule and the fix, what notation would reject. Prints the key id.
-  notation-akv certificate rotate --vault <url> --name <name> [--out <file>] [common options]
+  notation-akv certificate rotate --vault <url> --name <name> [--out <file>] [--disable-old]
+        [common options]
       creates a new version with the certificate's current policy, linted first. Prints the old
       and new key ids, when versionless ids move to the new version (the signer's cache_ttl) and
-      what happens to old signatures.
+      what happens to old signatures; --disable-old then disables the old version.
   notation-akv certificate show --vault <url> --name <name> [--warn-days N] [common options]
       lists every version: enabled, validity and days left, key spec, Notary compliance (rule
       ids), and which version a versionless id signs with now; warns when that version expires
@@ -65,7 +66,7 @@ Exit codes:
   4  show: the signing version expires within --warn-days
 
 Permissions (access policy / RBAC): create, merge and rotate need certificates/create, show needs
-certificates/list and certificates/get; enabling or disabling needs certificates/update. The RBAC
+certificates/list and certificates/get; rotate --disable-old needs certificates/update. The RBAC
 role Key Vault Certificates Officer grants them all.
 ";
 

@@ -1,7 +1,7 @@
 //! `notation-akv certificate rotate`: a new version with the current policy, linted first.
 
 use super::create::{Issued, issue, report};
-use super::{Args, Failure, Vault, block_on, finish, rfc3339};
+use super::{Args, Failure, Vault, block_on, finish, rfc3339, version_of};
 use crate::policy::{self, Request, Severity};
 use crate::{Env, Output, UsageError};
 use notation_akv_keyvault::error::human_duration;
@@ -10,7 +10,8 @@ use serde_json::json;
 
 /// `notation-akv certificate rotate …`.
 pub fn main(args: &[String], env: &Env) -> Result<Output, UsageError> {
-    let args = Args::parse(args, &["--out"], &[])?;
+    let args = Args::parse(args, &["--out"], &["--disable-old"])?;
+    let disable_old = args.rest.iter().any(|(o, _)| o == "--disable-old");
     let vault = Vault::open(&args, env)?;
     let out = args.value("--out").map(str::to_string);
     let outcome = block_on(async {
@@ -48,6 +49,17 @@ pub fn main(args: &[String], env: &Env) -> Result<Output, UsageError> {
             "notAfter": old_leaf.as_ref().map(|l| rfc3339(l.not_after())),
         });
         let (mut text, mut doc, code) = report(&vault, &issued, &request, Some(&previous));
+        let old_version = current.id.as_deref().map(version_of).unwrap_or_default();
+        let disabled = match &issued {
+            Issued::Certificate { .. } if disable_old && !old_version.is_empty() => {
+                vault
+                    .client
+                    .set_certificate_enabled(vault.name(), &old_version, false)
+                    .await?;
+                true
+            }
+            _ => false,
+        };
         let ttl = human_duration(vault.settings.cache.versionless_ttl);
         let until = old_leaf
             .as_ref()
@@ -64,15 +76,21 @@ pub fn main(args: &[String], env: &Env) -> Result<Output, UsageError> {
             "\nVersionless ids ({}) sign with the new version once the signer's cache entry expires: \
              within cache_ttl ({ttl}) of the last sign on each machine (delete the cache or set cache_ttl to move sooner).\n\
              Old signatures keep verifying while the old leaf is valid (until {until}) and trusted; \
-             keep its trust store entry until then. Disable the old version only if its key must stop signing.\n",
+             keep its trust store entry until then.\n",
             vault.versionless_key_id()
         ));
+        text.push_str(&if disabled {
+            format!("The old version {old_version} is disabled: its key signs no more (pinned ids naming it fail).\n")
+        } else {
+            "The old version stays enabled; --disable-old disables it (certificates/update) once nothing pins it.\n".to_string()
+        });
         doc["rotated"] = json!({
             "oldKid": old_kid,
             "newKid": new,
             "versionlessKid": vault.versionless_key_id(),
             "cacheTtl": ttl,
             "oldLeafValidUntil": until,
+            "oldDisabled": disabled,
         });
         Ok((text, doc, code))
     })?;
