@@ -224,7 +224,7 @@ impl VaultClient {
         &self.deadline
     }
 
-    fn target(&self, operation: Operation, name: &str, version: Option<&str>) -> Target {
+    pub(crate) fn target(&self, operation: Operation, name: &str, version: Option<&str>) -> Target {
         Target {
             operation,
             vault: self.vault.clone(),
@@ -233,7 +233,7 @@ impl VaultClient {
         }
     }
 
-    fn setup_error(&self, target: Target, e: azure_core::Error) -> VaultError {
+    pub(crate) fn setup_error(&self, target: Target, e: azure_core::Error) -> VaultError {
         VaultError::Response {
             target,
             message: format!("cannot create the SDK client: {e}"),
@@ -257,7 +257,7 @@ impl VaultClient {
         Ok(self.keys.get_or_init(|| client))
     }
 
-    fn certificate_client(&self) -> azure_core::Result<&CertificateClient> {
+    pub(crate) fn certificate_client(&self) -> azure_core::Result<&CertificateClient> {
         if let Some(c) = self.certificates.get() {
             return Ok(c);
         }
@@ -310,24 +310,7 @@ impl VaultClient {
                 .into_model()
         })
         .await?;
-        let der = model.cer.ok_or_else(|| missing(&target, "cer"))?;
-        let attributes = model.attributes;
-        Ok(CertificateInfo {
-            der,
-            id: model.id,
-            kid: model.kid,
-            sid: model.sid,
-            enabled: attributes.as_ref().and_then(|a| a.enabled),
-            not_before: attributes
-                .as_ref()
-                .and_then(|a| a.not_before)
-                .map(|t| t.unix_timestamp()),
-            expires: attributes
-                .as_ref()
-                .and_then(|a| a.expires)
-                .map(|t| t.unix_timestamp()),
-            x5t: model.x509_thumbprint,
-        })
+        certificate_info(model, &target)
     }
 
     /// `GET /secrets/{name}[/{version}]` (secrets/get).
@@ -424,7 +407,7 @@ impl VaultClient {
     }
 }
 
-fn missing(target: &Target, field: &str) -> VaultError {
+pub(crate) fn missing(target: &Target, field: &str) -> VaultError {
     VaultError::Response {
         target: target.clone(),
         message: format!("the response has no {field:?}"),
@@ -432,6 +415,48 @@ fn missing(target: &Target, field: &str) -> VaultError {
             status: 200,
             ..Default::default()
         },
+    }
+}
+
+/// The public fields of a certificate bundle.
+#[allow(clippy::result_large_err)] // the error is the one every vault operation returns
+pub(crate) fn certificate_info(
+    model: azure_security_keyvault_certificates::models::Certificate,
+    target: &Target,
+) -> Result<CertificateInfo, VaultError> {
+    let der = model.cer.ok_or_else(|| missing(target, "cer"))?;
+    let times = Times::of(model.attributes.as_ref());
+    Ok(CertificateInfo {
+        der,
+        id: model.id,
+        kid: model.kid,
+        sid: model.sid,
+        enabled: times.enabled,
+        not_before: times.not_before,
+        expires: times.expires,
+        x5t: model.x509_thumbprint,
+    })
+}
+
+/// A certificate version's state and times (unix seconds).
+pub(crate) struct Times {
+    pub enabled: Option<bool>,
+    pub not_before: Option<i64>,
+    pub expires: Option<i64>,
+    pub created: Option<i64>,
+}
+
+impl Times {
+    pub fn of(
+        attributes: Option<&azure_security_keyvault_certificates::models::CertificateAttributes>,
+    ) -> Times {
+        let unix = |t: Option<azure_core::time::OffsetDateTime>| t.map(|t| t.unix_timestamp());
+        Times {
+            enabled: attributes.and_then(|a| a.enabled),
+            not_before: unix(attributes.and_then(|a| a.not_before)),
+            expires: unix(attributes.and_then(|a| a.expires)),
+            created: unix(attributes.and_then(|a| a.created)),
+        }
     }
 }
 

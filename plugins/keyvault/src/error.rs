@@ -21,6 +21,12 @@ pub enum Operation {
     GetCertificate,
     /// The secret of a certificate (same name and version), read for the certificate chain.
     GetSecret,
+    /// A new certificate version (`create`), or the merge of a CA-issued chain into one.
+    CreateCertificate,
+    /// A certificate version's attributes (enable, disable).
+    UpdateCertificate,
+    /// A certificate's versions.
+    ListCertificates,
 }
 
 impl Operation {
@@ -31,6 +37,9 @@ impl Operation {
             Operation::GetKey => "--key-permissions get",
             Operation::GetCertificate => "--certificate-permissions get",
             Operation::GetSecret => "--secret-permissions get",
+            Operation::CreateCertificate => "--certificate-permissions create",
+            Operation::UpdateCertificate => "--certificate-permissions update",
+            Operation::ListCertificates => "--certificate-permissions list",
         }
     }
 
@@ -41,6 +50,9 @@ impl Operation {
             Operation::GetKey => "keys/get",
             Operation::GetCertificate => "certificates/get",
             Operation::GetSecret => "secrets/get",
+            Operation::CreateCertificate => "certificates/create",
+            Operation::UpdateCertificate => "certificates/update",
+            Operation::ListCertificates => "certificates/list",
         }
     }
 
@@ -50,6 +62,9 @@ impl Operation {
             Operation::Sign | Operation::GetKey => "Key Vault Crypto User",
             Operation::GetCertificate => "Key Vault Certificate User",
             Operation::GetSecret => "Key Vault Secrets User",
+            Operation::CreateCertificate
+            | Operation::UpdateCertificate
+            | Operation::ListCertificates => "Key Vault Certificates Officer",
         }
     }
 
@@ -57,7 +72,10 @@ impl Operation {
     pub fn object(self) -> &'static str {
         match self {
             Operation::Sign | Operation::GetKey => "key",
-            Operation::GetCertificate => "certificate",
+            Operation::GetCertificate
+            | Operation::CreateCertificate
+            | Operation::UpdateCertificate
+            | Operation::ListCertificates => "certificate",
             Operation::GetSecret => "secret",
         }
     }
@@ -65,6 +83,9 @@ impl Operation {
     fn verb(self) -> &'static str {
         match self {
             Operation::Sign => "sign with",
+            Operation::CreateCertificate => "create a version of",
+            Operation::UpdateCertificate => "update",
+            Operation::ListCertificates => "list the versions of",
             _ => "read",
         }
     }

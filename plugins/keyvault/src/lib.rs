@@ -9,6 +9,8 @@
 //! - [`deadline`]: one total deadline per command and bounded, `Retry-After`-aware retries;
 //! - [`error`]: vault failures mapped to the protocol's error codes with permission hints;
 //! - [`client`]: the four operations (get certificate, get secret, get key, sign) over the SDK;
+//! - [`certificates`]: the key administrator's certificate operations (create, pending, merge,
+//!   enable/disable, versions, policy), for `notation-akv certificate`;
 //! - [`cache`]: the on-disk cache of public material (chains, key specs, resolved versions);
 //! - [`preauth`]: reuse of a vault's auth-challenge scope across processes (saves a round trip);
 //! - [`log`]: the optional request log, with nothing secret in it.
@@ -16,6 +18,7 @@
 //! Nothing here prints: the plugins' stdout and stderr belong to the protocol.
 
 pub mod cache;
+pub mod certificates;
 pub mod client;
 pub mod client_certificate;
 pub mod cloud;

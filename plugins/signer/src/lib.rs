@@ -16,14 +16,15 @@
 //! - [`envelope`]: generate-envelope, on top of [`sign`] and the `notation-akv-envelope` crate, with
 //!   RFC 3161 timestamps from `notation-akv-timestamp` when `timestamp_url` is set;
 //! - [`error`]: failures → protocol codes.
-//! - [`admin`]: the key administrator's commands (`doctor`, `policy`); the binary runs them only
-//!   when the first argument names one, so notation's protocol commands are untouched.
+//! - [`doctor`]: `notation-akv doctor`, which runs the code paths above step by step; the
+//!   binary hands it to the key administrator's commands of the `notation-akv-admin` crate, which
+//!   run only when the first argument names one, so notation's protocol commands are untouched.
 //!
 //! Vault round trips per `notation sign`: cold ≤ 2 (chain source + sign), warm 1 (sign), plus
 //! token acquisition; `get-plugin-metadata` touches neither network nor disk.
 
-pub mod admin;
 pub mod config;
+pub mod doctor;
 pub mod envelope;
 pub mod error;
 pub mod material;
@@ -107,7 +108,7 @@ impl Plugin for Signer {
 
     fn help(&self) -> &str {
         self.help
-            .get_or_init(|| format!("{}{}", config::help_text(), admin::HELP))
+            .get_or_init(|| format!("{}{}", config::help_text(), notation_akv_admin::HELP))
     }
 
     fn describe_key(

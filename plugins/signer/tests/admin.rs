@@ -7,75 +7,15 @@ use akv_test_vault::fixtures::names;
 use akv_test_vault::{Fault, FaultAction, run_plugin, shared_with_fixtures};
 use serde_json::Value;
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 mod common;
 
 use common::private_copy;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_notation-akv");
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// One isolated environment (own HOME and cache) with the client-secret credential.
-struct Admin {
-    home: tempfile::TempDir,
-    env: Vec<(String, String)>,
-}
+use common::admin::{Admin, BINARY, Run};
 
 impl Admin {
-    fn new() -> Admin {
-        let home = tempfile::tempdir().unwrap();
-        let mut env = common::vault_env(home.path());
-        env.push(("NOTATION_AKV_TIMEOUT".into(), "20s".into()));
-        Admin { home, env }
-    }
-
-    fn set(mut self, key: &str, value: &str) -> Admin {
-        common::set_var(&mut self.env, key, value);
-        self
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let out = Command::new(BINARY)
-            .args(args)
-            .env_clear()
-            .envs(self.env.iter().map(|(k, v)| (k, v)))
-            .current_dir(self.home.path())
-            .output()
-            .expect("run notation-akv");
-        let run = Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8(out.stdout).expect("UTF-8 stdout"),
-            stderr: String::from_utf8(out.stderr).expect("UTF-8 stderr"),
-        };
-        // Nothing secret, whatever the outcome.
-        for secret in self
-            .env
-            .iter()
-            .filter(|(k, _)| k == "AZURE_CLIENT_SECRET")
-            .map(|(_, v)| v.as_str())
-            .chain([
-                akv_test_vault::DEFAULT_CLIENT_SECRET,
-                "PRIVATE KEY",
-                "Bearer ",
-            ])
-        {
-            assert!(
-                !run.stdout.contains(secret) && !run.stderr.contains(secret),
-                "{secret:?} printed by {args:?}:\n{}{}",
-                run.stdout,
-                run.stderr
-            );
-        }
-        run
-    }
-
     fn doctor(&self, id: &str) -> Run {
         self.run(&["doctor", "--id", id])
     }

@@ -13,6 +13,11 @@
 //! | `POST /keys/{name}[/{version}]/sign` | `{"alg","value"}` → `{"kid","value"}`; PS*/ES* (and RS*) with real crypto |
 //! | `GET /certificates/{name}[/{version}]` | certificate bundle (`id kid sid x5t cer attributes`, `policy` when versionless) |
 //! | `GET /certificates/{name}/versions` | `{"value":[…],"nextLink":null}` |
+//! | `POST /certificates/{name}/create` | new version from the body's `policy` (or the current one): `Self` issues a self-signed certificate at once, `Unknown` makes a CSR; 202 with the operation |
+//! | `GET /certificates/{name}/pending` | the operation: `inProgress` (with `csr` for `Unknown`) or `completed` (with `target`) |
+//! | `POST /certificates/{name}/pending/merge` | `{"x5c":[…]}`, leaf first; the leaf must hold the pending key; 201 with the bundle |
+//! | `PATCH /certificates/{name}[/{version}]` | `attributes.enabled`, applied to the version's key and secret too |
+//! | `GET /certificates/{name}/policy` | the policy of the latest version |
 //! | `GET /secrets/{name}[/{version}]` | chain as PEM or base64 PKCS#12, `kid` and `managed: true` for certificates |
 //! | `POST /{tenant}/oauth2/v2.0/token` | Entra client credentials: secret, certificate assertion, federated token |
 //! | `GET /msi/token` | App Service managed identity (`IDENTITY_ENDPOINT` / `IDENTITY_HEADER`) |
@@ -91,6 +96,7 @@ mod crypto;
 mod faults;
 pub mod fixtures;
 mod identity;
+mod issuance;
 mod log;
 pub mod plugin_run;
 mod reply;

@@ -15,6 +15,16 @@ pub enum RouteKind {
     GetCertificate,
     ListCertificateVersions,
     GetSecret,
+    /// `POST /certificates/{name}/create` (certificates/create).
+    CreateCertificate,
+    /// `GET /certificates/{name}/pending` (certificates/get).
+    GetCertificateOperation,
+    /// `POST /certificates/{name}/pending/merge` (certificates/create).
+    MergeCertificate,
+    /// `PATCH /certificates/{name}/{version}` (certificates/update).
+    UpdateCertificate,
+    /// `GET /certificates/{name}/policy` (certificates/get).
+    GetCertificatePolicy,
     /// Anything the vault does not serve.
     Other,
 }

@@ -60,6 +60,22 @@ enum Route {
         name: String,
         version: Option<String>,
     },
+    CreateCertificate {
+        name: String,
+    },
+    GetCertificateOperation {
+        name: String,
+    },
+    MergeCertificate {
+        name: String,
+    },
+    UpdateCertificate {
+        name: String,
+        version: Option<String>,
+    },
+    GetCertificatePolicy {
+        name: String,
+    },
     Other,
 }
 
@@ -85,6 +101,22 @@ impl Route {
                 version: None,
             },
             ("POST", ["keys", n, v, "sign"]) => Route::Sign {
+                name: own(n),
+                version: Some(own(v)),
+            },
+            ("POST", ["certificates", n, "create"]) => Route::CreateCertificate { name: own(n) },
+            ("GET", ["certificates", n, "pending"]) => {
+                Route::GetCertificateOperation { name: own(n) }
+            }
+            ("POST", ["certificates", n, "pending", "merge"]) => {
+                Route::MergeCertificate { name: own(n) }
+            }
+            ("GET", ["certificates", n, "policy"]) => Route::GetCertificatePolicy { name: own(n) },
+            ("PATCH", ["certificates", n]) => Route::UpdateCertificate {
+                name: own(n),
+                version: None,
+            },
+            ("PATCH", ["certificates", n, v]) => Route::UpdateCertificate {
                 name: own(n),
                 version: Some(own(v)),
             },
@@ -119,6 +151,11 @@ impl Route {
             Route::GetCertificate { .. } => RouteKind::GetCertificate,
             Route::ListCertificateVersions { .. } => RouteKind::ListCertificateVersions,
             Route::GetSecret { .. } => RouteKind::GetSecret,
+            Route::CreateCertificate { .. } => RouteKind::CreateCertificate,
+            Route::GetCertificateOperation { .. } => RouteKind::GetCertificateOperation,
+            Route::MergeCertificate { .. } => RouteKind::MergeCertificate,
+            Route::UpdateCertificate { .. } => RouteKind::UpdateCertificate,
+            Route::GetCertificatePolicy { .. } => RouteKind::GetCertificatePolicy,
             Route::Other => RouteKind::Other,
         }
     }
@@ -300,6 +337,14 @@ fn serve(
             Ok(e) => Reply::json(200, &st.store.secret_bundle(name, e)),
             Err(r) => r,
         },
+        Route::CreateCertificate { name } => st.store.create_certificate(name, &req.body),
+        Route::GetCertificateOperation { name } => st.store.certificate_operation(name),
+        Route::MergeCertificate { name } => st.store.merge_certificate(name, &req.body),
+        Route::UpdateCertificate { name, version } => {
+            st.store
+                .update_certificate(name, version.as_deref(), &req.body)
+        }
+        Route::GetCertificatePolicy { name } => st.store.certificate_policy(name),
         Route::Other => Reply::akv_error(
             404,
             "NotFound",

@@ -132,6 +132,8 @@ pub(crate) struct Store {
     pub keys: BTreeMap<String, Vec<KeyEntry>>,
     pub certificates: BTreeMap<String, Vec<CertEntry>>,
     pub secrets: BTreeMap<String, Vec<SecretEntry>>,
+    /// The last certificate operation per name (create, then merge for an `Unknown` issuer).
+    pub pending: BTreeMap<String, PendingOperation>,
 }
 
 /// A lookup result: the entry, or the 404 AKV would send.
@@ -444,4 +446,289 @@ fn policy_json(cert_id: &str, chain: &Chain, options: &CertificateOptions) -> Va
         "issuer": {"name": if chain.is_self_signed() { "Self" } else { "Unknown" }},
         "attributes": {"enabled": true, "created": leaf.not_before().unix_timestamp(), "updated": leaf.not_before().unix_timestamp()},
     })
+}
+
+/// A certificate operation (`/certificates/{name}/pending`): the last create of a name.
+pub(crate) struct PendingOperation {
+    pub version: String,
+    pub issuer: String,
+    pub csr: Option<Vec<u8>>,
+    /// Set once the version exists (self-signed at once, `Unknown` after a merge).
+    pub completed: bool,
+    /// Until merged: the new key and the policy it was made for.
+    pub awaiting: Option<(TestKey, Value)>,
+    pub request_id: String,
+}
+
+/// Validity of a DER certificate as unix seconds, and its public key bits.
+fn leaf_facts(der: &[u8]) -> Option<(i64, i64, Vec<u8>)> {
+    use der::Decode;
+    let cert = x509_cert::Certificate::from_der(der).ok()?;
+    let validity = &cert.tbs_certificate.validity;
+    Some((
+        validity.not_before.to_unix_duration().as_secs() as i64,
+        validity.not_after.to_unix_duration().as_secs() as i64,
+        cert.tbs_certificate
+            .subject_public_key_info
+            .subject_public_key
+            .raw_bytes()
+            .to_vec(),
+    ))
+}
+
+fn public_key_bits(key: &TestKey) -> Option<Vec<u8>> {
+    use der::Decode;
+    let spki = key.spki_der().ok()?;
+    let spki = spki::SubjectPublicKeyInfoRef::from_der(&spki).ok()?;
+    Some(spki.subject_public_key.raw_bytes().to_vec())
+}
+
+impl Store {
+    /// Stores a certificate version issued for `key` (`certs` leaf first) like AKV does after
+    /// issuance or a merge: key, PEM secret and certificate of the same name and version.
+    fn add_issued(
+        &mut self,
+        name: &str,
+        version: &str,
+        key: TestKey,
+        certs: &[Vec<u8>],
+        mut policy: Value,
+    ) -> Result<(), Reply> {
+        let (nbf, exp, _) = certs.first().and_then(|d| leaf_facts(d)).ok_or_else(|| {
+            Reply::akv_error(
+                400,
+                "BadParameter",
+                "Property x5c has no valid certificate.",
+            )
+        })?;
+        let validity = (Some(nbf), Some(exp));
+        let kv = self.add_key(name, key, true, version.to_string());
+        if let Some(k) = self.key_mut(name, version) {
+            (k.attributes.nbf, k.attributes.exp) = validity;
+        }
+        let content_type = policy["secret_props"]["contentType"]
+            .as_str()
+            .unwrap_or("application/x-pem-file")
+            .to_string();
+        let value =
+            if content_type == SecretFormat::Pkcs12.content_type() {
+                STANDARD.encode(akv_test_pki::pkcs12::build(certs, None).map_err(|e| {
+                    Reply::akv_error(500, "InternalError", &format!("PKCS#12: {e}"))
+                })?)
+            } else {
+                certs.iter().map(|d| pem_cert(d)).collect()
+            };
+        self.add_secret(
+            name,
+            value,
+            &content_type,
+            Some(kv.kid),
+            version.to_string(),
+            validity,
+        );
+        let base_id = format!("{}/certificates/{name}", self.base);
+        policy["id"] = format!("{base_id}/policy").into();
+        let now = time::OffsetDateTime::now_utc().unix_timestamp();
+        policy["attributes"] = json!({"enabled": true, "created": now, "updated": now});
+        self.certificates
+            .entry(name.into())
+            .or_default()
+            .push(CertEntry {
+                version: version.to_string(),
+                leaf_der: certs[0].clone(),
+                attributes: Attributes::now(validity.0, validity.1),
+                policy,
+            });
+        Ok(())
+    }
+
+    fn operation_json(&self, name: &str, op: &PendingOperation) -> Value {
+        let mut v = json!({
+            "id": format!("{}/certificates/{name}/pending", self.base),
+            "issuer": {"name": op.issuer},
+            "cancellation_requested": false,
+            "status": if op.completed { "completed" } else { "inProgress" },
+            "status_details": if op.completed {
+                "".to_string()
+            } else if op.csr.is_some() {
+                "Pending certificate created. Please Perform Merge to complete the request.".to_string()
+            } else {
+                "The certificate is being issued.".to_string()
+            },
+            "request_id": op.request_id,
+        });
+        if let Some(csr) = &op.csr {
+            v["csr"] = STANDARD.encode(csr).into();
+        }
+        if op.completed {
+            v["target"] = self.cert_id(name, &op.version).into();
+        }
+        v
+    }
+
+    /// `POST /certificates/{name}/create`: a new version from `body.policy` (or, without one,
+    /// the policy of the latest version), answered 202 with the operation.
+    pub fn create_certificate(&mut self, name: &str, body: &[u8]) -> Reply {
+        let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        let policy = match body.get("policy").filter(|p| p.is_object()) {
+            Some(p) => p.clone(),
+            None => match self.certificate(name, None) {
+                Ok(e) => e.policy.clone(),
+                Err(_) => {
+                    return Reply::akv_error(
+                        400,
+                        "BadParameter",
+                        "Property policy is required for a new certificate.",
+                    );
+                }
+            },
+        };
+        let bad = |e: crate::issuance::PolicyError| Reply::akv_error(400, "BadParameter", &e.0);
+        let request = match crate::issuance::Request::from_policy(&policy) {
+            Ok(r) => r,
+            Err(e) => return bad(e),
+        };
+        let key = match request.key() {
+            Ok(k) => k,
+            Err(e) => return bad(e),
+        };
+        let version = new_version();
+        let mut op = PendingOperation {
+            version: version.clone(),
+            issuer: request.issuer.clone(),
+            csr: None,
+            completed: false,
+            awaiting: None,
+            request_id: new_version(),
+        };
+        match request.issuer.to_ascii_lowercase().as_str() {
+            "self" => {
+                let der = match request.self_signed(&key) {
+                    Ok(d) => d,
+                    Err(e) => return bad(e),
+                };
+                if let Err(r) = self.add_issued(name, &version, key, &[der], policy) {
+                    return r;
+                }
+                op.completed = true;
+            }
+            "unknown" => {
+                op.csr = match request.csr(&key) {
+                    Ok(c) => Some(c),
+                    Err(e) => return bad(e),
+                };
+                op.awaiting = Some((key, policy));
+            }
+            other => {
+                return Reply::akv_error(
+                    400,
+                    "BadParameter",
+                    &format!(
+                        "Issuer {other} is not registered in this vault (the test vault issues with Self and Unknown only)."
+                    ),
+                );
+            }
+        }
+        // AKV answers the create before issuing: the first answer is always in progress.
+        let mut first = self.operation_json(name, &op);
+        first["status"] = "inProgress".into();
+        if let Some(t) = first.as_object_mut() {
+            t.remove("target");
+        }
+        self.pending.insert(name.to_string(), op);
+        Reply::json(202, &first)
+    }
+
+    /// `GET /certificates/{name}/pending`.
+    pub fn certificate_operation(&self, name: &str) -> Reply {
+        match self.pending.get(name) {
+            Some(op) => Reply::json(200, &self.operation_json(name, op)),
+            None => Reply::akv_error(
+                404,
+                "PendingCertificateNotFound",
+                &format!("Pending certificate not found: {name}"),
+            ),
+        }
+    }
+
+    /// `POST /certificates/{name}/pending/merge`: `{"x5c": [base64 DER, leaf first]}`, whose leaf
+    /// must hold the pending key; answered 201 with the certificate bundle.
+    pub fn merge_certificate(&mut self, name: &str, body: &[u8]) -> Reply {
+        let Some(op) = self.pending.get(name).filter(|op| op.awaiting.is_some()) else {
+            return Reply::akv_error(
+                404,
+                "PendingCertificateNotFound",
+                &format!("Pending certificate not found: {name}"),
+            );
+        };
+        let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        let certs: Option<Vec<Vec<u8>>> = body["x5c"].as_array().map(|a| {
+            a.iter()
+                .filter_map(|c| c.as_str().and_then(|s| STANDARD.decode(s).ok()))
+                .collect()
+        });
+        let Some(certs) = certs.filter(|c| !c.is_empty()) else {
+            return Reply::akv_error(400, "BadParameter", "Property x5c is required.");
+        };
+        let Some((_, _, leaf_key)) = leaf_facts(&certs[0]) else {
+            return Reply::akv_error(
+                400,
+                "BadParameter",
+                "Property x5c has no valid certificate.",
+            );
+        };
+        let (key, policy) = op.awaiting.clone().unwrap_or_else(|| unreachable!());
+        if public_key_bits(&key).as_deref() != Some(leaf_key.as_slice()) {
+            return Reply::akv_error(
+                400,
+                "BadParameter",
+                "Public key from x5c does not match the public key of the pending certificate.",
+            );
+        }
+        let version = op.version.clone();
+        if let Err(r) = self.add_issued(name, &version, key, &certs, policy) {
+            return r;
+        }
+        if let Some(op) = self.pending.get_mut(name) {
+            op.completed = true;
+            op.awaiting = None;
+        }
+        match self.certificate(name, Some(&version)) {
+            Ok(e) => Reply::json(201, &self.certificate_bundle(name, e, false)),
+            Err(r) => r,
+        }
+    }
+
+    /// `PATCH /certificates/{name}[/{version}]`: `attributes.enabled` (also applied to the
+    /// version's key and secret, as AKV does), answered 200 with the bundle.
+    pub fn update_certificate(&mut self, name: &str, version: Option<&str>, body: &[u8]) -> Reply {
+        let version = match self.certificate(name, version) {
+            Ok(e) => e.version.clone(),
+            Err(r) => return r,
+        };
+        let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+        if let Some(enabled) = body["attributes"]["enabled"].as_bool() {
+            if let Some(c) = self.certificate_mut(name, &version) {
+                c.attributes.enabled = enabled;
+            }
+            if let Some(k) = self.key_mut(name, &version) {
+                k.attributes.enabled = enabled;
+            }
+            if let Some(s) = self.secret_mut(name, &version) {
+                s.attributes.enabled = enabled;
+            }
+        }
+        match self.certificate(name, Some(&version)) {
+            Ok(e) => Reply::json(200, &self.certificate_bundle(name, e, false)),
+            Err(r) => r,
+        }
+    }
+
+    /// `GET /certificates/{name}/policy`: the policy of the latest version.
+    pub fn certificate_policy(&self, name: &str) -> Reply {
+        match self.certificate(name, None) {
+            Ok(e) => Reply::json(200, &e.policy),
+            Err(r) => r,
+        }
+    }
 }

@@ -3,6 +3,7 @@
 //! copies, and ([`protocol`]) the plugin driven through the protocol.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod admin;
 pub mod protocol;
 
 use akv_test_vault::{CertificateOptions, CredentialKind, shared_with_fixtures};

@@ -31,28 +31,8 @@ use crate::identity::{self, SignerKey};
 use crate::log::Log;
 use crate::{PLUGIN_NAME, horizon};
 
-/// The outcome of one step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Pass,
-    /// Failed or noteworthy, but does not make verification fail.
-    Warn,
-    Fail,
-    /// Not reached because an earlier step failed.
-    Skip,
-}
-
-impl Status {
-    fn mark(self) -> &'static str {
-        match self {
-            Status::Pass => "✓",
-            Status::Warn => "!",
-            Status::Fail => "✗",
-            Status::Skip => "-",
-        }
-    }
-}
+/// The outcome of one step (the marks every admin command prints).
+pub use notation_akv_admin::report::Status;
 
 /// One step of the explanation.
 #[derive(Clone, Debug, Serialize)]

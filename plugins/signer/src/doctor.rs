@@ -11,12 +11,13 @@
 //! Nothing secret is printed: no tokens, no secret values (the chain is public), and settings are
 //! config values only.
 
-use super::{Output, UsageError, parse_options, plugin_config};
 use crate::config::{ChainSource, SignerConfig, valid_keys};
 use crate::error::SignError;
 use crate::material::{Material, Origin, Resolver};
 use crate::session::{Env, Session, block_on};
 use crate::sign::sign_checked;
+use notation_akv_admin::report::Status;
+use notation_akv_admin::{Output, UsageError, parse_options, plugin_config};
 use notation_akv_keyvault::error::human_duration;
 use notation_akv_keyvault::id::ObjectKind;
 use notation_akv_keyvault::settings::{ConfigReader, CredentialType, env_name};
@@ -25,29 +26,6 @@ use notation_akv_x509::{Certificate, key_spec, validate_code_signing_chain};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::SystemTime;
-
-/// The outcome of one step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Status {
-    Pass,
-    /// Works, but something deserves attention (not a failure).
-    Warn,
-    Fail,
-    /// Not reached because an earlier step failed.
-    Skip,
-}
-
-impl Status {
-    fn mark(self) -> &'static str {
-        match self {
-            Status::Pass => "✓",
-            Status::Warn => "!",
-            Status::Fail => "✗",
-            Status::Skip => "-",
-        }
-    }
-}
 
 /// One step of the diagnosis.
 #[derive(Clone, Debug, Serialize)]
@@ -83,7 +61,8 @@ const TITLES: [&str; 7] = [
 /// The payload of the throwaway signature.
 const TEST_MESSAGE: &[u8] = b"notation-akv doctor: throwaway test payload";
 
-pub(super) fn main(args: &[String], env: &Env) -> Result<Output, UsageError> {
+/// `notation-akv doctor …` (handed to the admin commands by the binary).
+pub fn main(args: &[String], env: &Env) -> Result<Output, UsageError> {
     let options = parse_options(args, &["--id", "--plugin-config"], &["--json"])?;
     let mut id = None;
     let mut pairs = Vec::new();

@@ -7,7 +7,7 @@
 //! certificate requirements the x509 crate enforces on real chains (rule ids in brackets), seen
 //! from the policy side, plus two operational ones: non-exportable keys and auto-renewal.
 
-use super::{Output, UsageError, parse_options};
+use crate::{Output, UsageError, parse_options};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -39,21 +39,14 @@ const REQUIRED_SUBJECT: &[&str] = &["C", "ST", "O"];
 const RENEW_AT_PERCENT: u8 = 80;
 const MAX_VALIDITY_MONTHS: u32 = 1200;
 
-pub(super) fn main(args: &[String]) -> Result<Output, UsageError> {
-    let options = parse_options(
-        args,
-        &[
-            "--key-type",
-            "--key-size",
-            "--curve",
-            "--subject",
-            "--validity-months",
-            "--issuer",
-            "--exportable",
-            "--check",
-        ],
-        &["--force"],
-    )?;
+/// `notation-akv policy …`.
+pub fn main(args: &[String]) -> Result<Output, UsageError> {
+    let valued: Vec<&str> = GENERATOR_OPTIONS
+        .iter()
+        .copied()
+        .chain(["--check"])
+        .collect();
+    let options = parse_options(args, &valued, &["--force"])?;
     if let Some((_, Some(path))) = options.iter().find(|(n, _)| n == "--check") {
         if options.len() > 1 {
             return Err(UsageError("--check takes no other option".into()));
@@ -67,6 +60,35 @@ pub(super) fn main(args: &[String]) -> Result<Output, UsageError> {
             exit_code: u8::from(problems.iter().any(|p| p.severity == Severity::Error)),
         });
     }
+    let request = request_from(options)?;
+    let (policy, warnings) = generate(&request)?;
+    let mut stdout = serde_json::to_string_pretty(&policy)
+        .map_err(|e| UsageError(format!("cannot write the policy: {e}")))?;
+    stdout.push('\n');
+    Ok(Output {
+        stdout,
+        stderr: warnings.iter().map(|w| format!("warning: {w}\n")).collect(),
+        exit_code: 0,
+    })
+}
+
+/// The generator's inputs from `policy`'s options (also `certificate create`'s).
+pub fn request(args: &[String]) -> Result<Request, UsageError> {
+    request_from(parse_options(args, GENERATOR_OPTIONS, &["--force"])?)
+}
+
+/// The generator's options (`policy` and `certificate create`).
+pub const GENERATOR_OPTIONS: &[&str] = &[
+    "--key-type",
+    "--key-size",
+    "--curve",
+    "--subject",
+    "--validity-months",
+    "--issuer",
+    "--exportable",
+];
+
+fn request_from(options: Vec<(String, Option<String>)>) -> Result<Request, UsageError> {
     let mut request = Request::default();
     for (name, value) in options {
         let value = value.unwrap_or_default();
@@ -99,15 +121,7 @@ pub(super) fn main(args: &[String]) -> Result<Output, UsageError> {
             _ => request.force = true,
         }
     }
-    let (policy, warnings) = generate(&request)?;
-    let mut stdout = serde_json::to_string_pretty(&policy)
-        .map_err(|e| UsageError(format!("cannot write the policy: {e}")))?;
-    stdout.push('\n');
-    Ok(Output {
-        stdout,
-        stderr: warnings.iter().map(|w| format!("warning: {w}\n")).collect(),
-        exit_code: 0,
-    })
+    Ok(request)
 }
 
 /// The generator's inputs, as given on the command line.
