@@ -317,6 +317,10 @@ fn help_text<P: Plugin>(plugin: &P) -> String {
         text.push_str(extra.trim_end());
         text.push('\n');
     }
-    text.push_str(&format!("\nMore: {}\n", meta.url));
+    text.push_str(&format!(
+        "\nReference (every config key, environment variable, error code and permission): {}\nMore: {}\n",
+        crate::reference::reference_url(&meta.url),
+        meta.url
+    ));
     text
 }

@@ -97,8 +97,11 @@ fn help_text() -> String {
          NOTATION_AKV_VERIFIER_<KEY>, then the JSON file named by NOTATION_AKV_VERIFIER_CONFIG\n\
          (default $XDG_CONFIG_HOME/notation-akv/verifier.json). Keys:\n",
     );
-    for (key, description) in config::KEYS {
-        text.push_str(&format!("  {key:<21} {description}\n"));
+    for key in config::KEYS {
+        text.push_str(&format!(
+            "  {:<21} {} (default: {})\n",
+            key.name, key.description, key.default
+        ));
     }
     text.push_str(
         "Trusted identities: *, x509.subject:<DN>, x509.sha256:<hex>, akv.key:<vault key URL>.\n",
