@@ -132,7 +132,7 @@ impl Failure {
                 "vault answered 403",
                 ErrorCode::AccessDenied,
                 "the identity lacks the permission of the operation (the message names it, e.g. keys/sign)",
-                "grant the access-policy permission or the RBAC role the message names (see Permissions); for secrets/get, or set ca_certs or self_signed to do without it",
+                "grant the access-policy permission or the RBAC role the message names (see Permissions); a signer without secrets/get can take the chain from ca_certs or self_signed instead",
             ),
             Failure::NetworkRefused => (
                 "vault refused the network",

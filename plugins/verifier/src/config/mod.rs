@@ -15,7 +15,8 @@
 
 pub mod value;
 
-use notation_akv_protocol::reference::ConfigKey;
+use notation_akv_protocol::ErrorCode;
+use notation_akv_protocol::reference::{ConfigKey, EnvVar, ErrorDoc};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -289,20 +290,66 @@ pub enum ConfigError {
     File { path: PathBuf, message: String },
 }
 
+/// The environment variables the verifier reads besides the `NOTATION_AKV_VERIFIER_<KEY>` form of
+/// [`KEYS`] (the `akv_*` keys fall back to the signer's `NOTATION_AKV_*` and `AZURE_*` variables).
+pub const ENVIRONMENT: &[EnvVar] = &[
+    EnvVar {
+        name: CONFIG_FILE_ENV,
+        description: "the JSON config file; a missing file named here is an error",
+    },
+    EnvVar {
+        name: "XDG_CONFIG_HOME",
+        description: "without NOTATION_AKV_VERIFIER_CONFIG the file is `$XDG_CONFIG_HOME/notation-akv/verifier.json` (else `~/.config`, `~/Library/Application Support` on macOS, `%APPDATA%` on Windows); a missing default file is fine",
+    },
+    EnvVar {
+        name: "XDG_CACHE_HOME",
+        description: "the default cache_dir is `$XDG_CACHE_HOME/notation-akv/revocation` (else `~/.cache`, `~/Library/Caches`, `%LOCALAPPDATA%`)",
+    },
+    EnvVar {
+        name: "HOME",
+        description: "the base of the default config and cache directories without XDG_*",
+    },
+    EnvVar {
+        name: "APPDATA",
+        description: "Windows: the default config directory",
+    },
+    EnvVar {
+        name: "LOCALAPPDATA",
+        description: "Windows: the default cache directory",
+    },
+];
+
+/// A bad `--plugin-config`: the request fails.
+pub const BAD_PLUGIN_CONFIG: ErrorDoc = ErrorDoc {
+    name: "bad plugin config",
+    code: ErrorCode::ValidationError,
+    cause: "notation verify --plugin-config names an unknown key or a malformed value (the message names the key and the known keys)",
+    fix: "correct the key or value (see the verifier's configuration keys)",
+};
+
+/// A bad setting from the environment or the config file: every requested check fails with it
+/// as the reason (`success: false`), so the trust policy level decides, instead of an error code
+/// that would fail even `audit` verifications.
+pub const BAD_SHARED_SETTING: &str = "an unknown key or a bad value in a NOTATION_AKV_VERIFIER_* variable or the config file, or a config file that cannot be read or is not a JSON object of strings, booleans and numbers";
+
 impl ConfigError {
-    /// Whether the mistake is in the command line the user just typed (as opposed to the
-    /// environment or a file that other tools share).
-    pub fn is_from_plugin_config(&self) -> bool {
-        matches!(
-            self,
-            ConfigError::UnknownKey {
-                origin: Origin::PluginConfig,
-                ..
-            } | ConfigError::BadValue {
-                origin: Origin::PluginConfig,
-                ..
+    /// The entry of a mistake in the command line the user just typed; `None` for the
+    /// environment or a file that other tools share ([`BAD_SHARED_SETTING`]).
+    pub fn doc(&self) -> Option<ErrorDoc> {
+        match self {
+            ConfigError::UnknownKey { origin, .. } | ConfigError::BadValue { origin, .. } => {
+                match origin {
+                    Origin::PluginConfig => Some(BAD_PLUGIN_CONFIG),
+                    Origin::Environment(_) | Origin::File(_) => None,
+                }
             }
-        )
+            ConfigError::File { .. } => None,
+        }
+    }
+
+    /// Whether the mistake is in the command line the user just typed.
+    pub fn is_from_plugin_config(&self) -> bool {
+        self.doc().is_some()
     }
 }
 

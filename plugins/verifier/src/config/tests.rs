@@ -221,3 +221,21 @@ fn the_key_table_matches_the_reader() {
     assert_eq!(unset.expiry_horizon, None, "expiry_horizon: off");
     assert_eq!(unset.log_file, None);
 }
+
+/// Every variable of [`ENVIRONMENT`] is read by this module, and every variable it reads is there.
+#[test]
+fn the_environment_table_matches_the_code() {
+    let code = include_str!("mod.rs").split("#[cfg(test)]").next().unwrap();
+    let read: Vec<&str> = code
+        .split("self.get(\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .chain([CONFIG_FILE_ENV])
+        .collect();
+    let mut read = read;
+    read.sort();
+    read.dedup();
+    let mut documented: Vec<&str> = ENVIRONMENT.iter().map(|v| v.name).collect();
+    documented.sort();
+    assert_eq!(read, documented);
+}
