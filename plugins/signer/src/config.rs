@@ -1,14 +1,10 @@
 //! The signer's configuration: azure-kv's keys unchanged, plus ours.
 //!
-//! | key | env | meaning |
-//! |---|---|---|
-//! | `self_signed` | `NOTATION_AKV_SELF_SIGNED` | `true`: the vault certificate is its own root; the chain is the leaf alone (needs certificates/get, not secrets/get) |
-//! | `ca_certs` | `NOTATION_AKV_CA_CERTS` | PEM/DER bundle with the issuers (any order); for a key without a vault certificate (and Managed HSM) also the leaf |
-//! | `verification_plugin` | `NOTATION_AKV_VERIFICATION_PLUGIN` | envelope mode: sign through `generate-envelope` and name this verification plugin (normally `akv-verifier`) in the envelope |
-//! | `verification_plugin_min_version` | `NOTATION_AKV_VERIFICATION_PLUGIN_MIN_VERSION` | the lowest version of that plugin that may verify (SemVer) |
-//! | `timestamp_url` | `NOTATION_AKV_TIMESTAMP_URL` | envelope mode: the RFC 3161 TSA (http or https) that timestamps each signature |
-//! | `timestamp_root_cert` | `NOTATION_AKV_TIMESTAMP_ROOT_CERT` | with `timestamp_url`: PEM file of the TSA's root, which the token's chain must reach |
-//! | `credential_type`, `client_id`, `tenant_id`, `authority_host`, `timeout`, `cache`, `cache_ttl`, `cache_dir`, `log_file` | `NOTATION_AKV_<KEY>` | see [`notation_akv_keyvault::settings::KEYS`] |
+//! The keys are rows of [`SIGNER_KEYS`] (chain source, envelope mode, timestamping) and of the Key
+//! Vault crate's [`KEYS`] (credentials, deadline, cache, log), each with its value type, default,
+//! example and meaning. Each reads from `--plugin-config key=value` first, then from
+//! `NOTATION_AKV_<KEY>`. The same rows print `--help`, list the valid keys of a validation
+//! message, and make up docs/reference.md.
 //!
 //! Without `self_signed` or `ca_certs` the chain comes from the certificate's secret (PEM or
 //! PKCS#12), as in azure-kv. An unknown key or a bad value is a `VALIDATION_ERROR` that names the
