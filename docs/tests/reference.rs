@@ -55,3 +55,66 @@ fn help_of<P: notation_akv_protocol::Plugin>(plugin: &P) -> String {
     assert_eq!(out.exit_code, 0);
     String::from_utf8(out.stdout).unwrap()
 }
+
+/// The key column of the first table after `heading` in `text`: the names in backticks, a cell
+/// like "`akv_client_id`, `akv_tenant_id`" giving several.
+fn table_keys(text: &str, heading: &str) -> Vec<String> {
+    let section = text
+        .split_once(heading)
+        .unwrap_or_else(|| panic!("no {heading:?}"))
+        .1;
+    section
+        .lines()
+        .skip_while(|l| !l.starts_with("| key |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .flat_map(|l| {
+            let cell = l.split('|').nth(1).unwrap_or_default();
+            cell.split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The hand-written key tables of README.md and spec/README.md name exactly the keys the code
+/// reads, so they cannot lose or invent one.
+#[test]
+fn the_other_key_tables_name_the_same_keys() {
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let signer = sorted(
+        notation_akv::config::valid_keys()
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
+    );
+    let verifier = sorted(
+        notation_akv_verifier::config::KEYS
+            .iter()
+            .map(|k| k.name.to_string())
+            .collect(),
+    );
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let spec = std::fs::read_to_string(repo_root().join("spec/README.md")).unwrap();
+    for (file, text, heading, keys) in [
+        ("README.md", &readme, "**Configuration.**", &signer),
+        ("spec/README.md", &spec, "## Signer configuration", &signer),
+        (
+            "spec/README.md",
+            &spec,
+            "## Verifier configuration",
+            &verifier,
+        ),
+    ] {
+        assert_eq!(
+            &sorted(table_keys(text, heading)),
+            keys,
+            "{file}, table after {heading:?}"
+        );
+    }
+}

@@ -494,21 +494,18 @@ fn http_message(target: &Target, detail: &ServiceDetail) -> (Failure, String) {
         Failure::Unauthorized => format!(
             "Azure Key Vault rejected the credential when asked to {} {target} ({http}); \
              check that the identity belongs to the vault's tenant (tenant_id=…) and, for sovereign clouds, authority_host=…. \
-             The identity also needs {}: access policy `az keyvault set-policy --name <vault> {}` or the RBAC role \"{}\"",
+             The identity also needs {}: {}",
             op.verb(),
             op.permission(),
-            op.access_policy(),
-            op.rbac_role()
+            grant(target)
         ),
         Failure::Forbidden => {
             let mut text = format!(
                 "access denied: the identity may not {} {target} ({http}). \
-                 It needs the {} permission: grant the access policy `az keyvault set-policy --name <vault> {}` \
-                 or the Azure RBAC role \"{}\" on the vault",
+                 It needs the {} permission: {}",
                 op.verb(),
                 op.permission(),
-                op.access_policy(),
-                op.rbac_role()
+                grant(target)
             );
             if op == Operation::GetSecret {
                 text.push_str(
@@ -546,6 +543,28 @@ fn http_message(target: &Target, detail: &ServiceDetail) -> (Failure, String) {
     };
     (failure, message)
 }
+
+/// How to grant the target's permission: an access policy or a built-in RBAC role on a Key Vault;
+/// the local RBAC role on a Managed HSM, which has no access policies.
+fn grant(target: &Target) -> String {
+    let op = target.operation;
+    if crate::Cloud::is_managed_hsm_host(&target.vault) {
+        let role = MANAGED_HSM_CRYPTO_USER;
+        let hsm = target.vault.split('.').next().unwrap_or("<hsm>");
+        return format!(
+            "assign the Managed HSM local RBAC role \"{role}\" (`az keyvault role assignment create --hsm-name {hsm} \
+             --role \"{role}\" --assignee <identity> --scope /keys`); a Managed HSM has no access policies"
+        );
+    }
+    format!(
+        "grant the access policy `az keyvault set-policy --name <vault> {}` or the Azure RBAC role \"{}\" on the vault",
+        op.access_policy(),
+        op.rbac_role()
+    )
+}
+
+/// The Managed HSM local RBAC role that grants keys/get and keys/sign.
+pub const MANAGED_HSM_CRYPTO_USER: &str = "Managed HSM Crypto User";
 
 /// `30s`, `1500ms`: durations as users type them in the config.
 pub fn human_duration(d: Duration) -> String {
@@ -777,6 +796,30 @@ mod tests {
             let doc = f.doc();
             assert!(!doc.cause.is_empty() && !doc.fix.is_empty(), "{f:?}");
         }
+    }
+
+    #[test]
+    fn a_managed_hsm_names_its_local_role_not_access_policies() {
+        let hsm = Target {
+            vault: "contoso.managedhsm.azure.net".into(),
+            ..target(Operation::Sign)
+        };
+        let e = VaultError::Http {
+            target: hsm,
+            detail: ServiceDetail {
+                status: 403,
+                ..Default::default()
+            },
+        }
+        .to_plugin_error();
+        assert_eq!(e.error_code, ErrorCode::AccessDenied);
+        assert!(
+            e.error_message.contains("\"Managed HSM Crypto User\"")
+                && e.error_message.contains("--hsm-name contoso")
+                && !e.error_message.contains("set-policy"),
+            "{}",
+            e.error_message
+        );
     }
 
     /// The exact error JSON notation receives for each kind of vault failure.

@@ -59,36 +59,47 @@ pub struct ErrorDoc {
     pub fix: &'static str,
 }
 
-/// The failures of the protocol runner itself, before a plugin sees the request.
+/// The failures of the protocol runner itself, before a plugin sees the request; the runner
+/// raises each with its entry's code.
 pub const REQUEST_ERRORS: &[ErrorDoc] = &[
-    ErrorDoc {
-        name: "unknown command",
-        code: ErrorCode::ValidationError,
-        cause: "the binary was run with no argument, several, or a command it does not know",
-        fix: "run it through notation, or with --help or --version",
-    },
-    ErrorDoc {
-        name: "unreadable request",
-        code: ErrorCode::ValidationError,
-        cause: "stdin is empty, too large, not JSON, not an object, or misses a field the command needs",
-        fix: "send the request notation sends (spec/README.md lists the fields)",
-    },
-    ErrorDoc {
-        name: "unsupported contract version",
-        code: ErrorCode::UnsupportedContractVersion,
-        cause: "the request's contractVersion is not 1.0",
-        fix: "use a notation release that speaks contract 1.0 (notation 1.x)",
-    },
-    ErrorDoc {
-        name: "command not implemented",
-        code: ErrorCode::ValidationError,
-        cause: "the command belongs to a capability this plugin does not advertise (e.g. verify-signature sent to the signer)",
-        fix: "check which plugin the key or the signature names",
-    },
-    ErrorDoc {
-        name: "internal error",
-        code: ErrorCode::Generic,
-        cause: "a bug: the plugin panicked; the message says where",
-        fix: "report it with the message and, if set, the log file",
-    },
+    UNKNOWN_COMMAND,
+    UNREADABLE_REQUEST,
+    UNSUPPORTED_CONTRACT,
+    NOT_IMPLEMENTED,
+    INTERNAL_ERROR,
 ];
+
+pub const UNKNOWN_COMMAND: ErrorDoc = ErrorDoc {
+    name: "unknown command",
+    code: ErrorCode::ValidationError,
+    cause: "the binary was run with no argument, several, or a command it does not know",
+    fix: "run it through notation, or with --help or --version",
+};
+
+pub const UNREADABLE_REQUEST: ErrorDoc = ErrorDoc {
+    name: "unreadable request",
+    code: ErrorCode::ValidationError,
+    cause: "stdin is empty, too large, not JSON, not an object, or misses a field the command needs",
+    fix: "send the request notation sends (spec/README.md lists the fields)",
+};
+
+pub const UNSUPPORTED_CONTRACT: ErrorDoc = ErrorDoc {
+    name: "unsupported contract version",
+    code: ErrorCode::UnsupportedContractVersion,
+    cause: "the request's contractVersion is not 1.0",
+    fix: "use a notation release that speaks contract 1.0 (notation 1.x)",
+};
+
+pub const NOT_IMPLEMENTED: ErrorDoc = ErrorDoc {
+    name: "command not implemented",
+    code: ErrorCode::ValidationError,
+    cause: "the command belongs to a capability this plugin does not advertise (e.g. verify-signature sent to the signer)",
+    fix: "check which plugin the key or the signature names",
+};
+
+pub const INTERNAL_ERROR: ErrorDoc = ErrorDoc {
+    name: "internal error",
+    code: ErrorCode::Generic,
+    cause: "a bug: the plugin panicked; the message says where",
+    fix: "report it with the message and, if set, the log file",
+};

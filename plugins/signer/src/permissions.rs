@@ -8,6 +8,7 @@
 //! the requests it saw with this table.
 
 use crate::config::ChainSource;
+use notation_akv_keyvault::error::MANAGED_HSM_CRYPTO_USER;
 use notation_akv_keyvault::{ObjectId, ObjectKind, Operation};
 
 /// The forms a key id takes, as resolution tells them apart.
@@ -195,9 +196,6 @@ impl Route {
         roles
     }
 }
-
-/// The Managed HSM local RBAC role that grants keys/get and keys/sign.
-pub const MANAGED_HSM_CRYPTO_USER: &str = "Managed HSM Crypto User";
 
 /// The reads (every operation but `Sign`) a cold sign makes for this id and chain source, before
 /// the vault has said whether a `/keys/` id has a certificate: a key id on a Key Vault is first
