@@ -35,6 +35,17 @@ pub struct ConfigKey {
 }
 
 impl ConfigKey {
+    /// The key's line in `--help`: what it does, its values and its default (without the
+    /// reference's markdown).
+    pub fn help_line(&self) -> String {
+        format!(
+            "{} ({}; default: {})",
+            self.description,
+            self.value.replace('`', ""),
+            self.default
+        )
+    }
+
     /// The environment-variable form under `prefix` (`NOTATION_AKV_` + `TIMEOUT`).
     pub fn env_var(&self, prefix: &str) -> String {
         format!("{prefix}{}", self.name.to_ascii_uppercase())

@@ -267,8 +267,7 @@ pub fn help_text() -> String {
         "Usage with notation:\n  notation sign <ref> --plugin akv --id https://<vault>.vault.azure.net/certificates/<name>[/<version>] \\\n      [--plugin-config key=value]...\n  (a /keys/<name>[/<version>] id, e.g. `az keyvault certificate show --query kid`, signs with the\n  certificate of the same name and version)\n\nPlugin config keys (environment variable NOTATION_AKV_<KEY> works too; the plugin config wins):\n",
     );
     for key in all_keys() {
-        let (name, description) = (key.name, key.description);
-        let line = format!("{description} (default: {})", key.default);
+        let (name, line) = (key.name, key.help_line());
         // Long keys get their description on the next line, keeping the column.
         if name.len() < 16 {
             text.push_str(&format!("  {name:<16} {line}\n"));

@@ -99,10 +99,7 @@ fn help_text() -> String {
          (default $XDG_CONFIG_HOME/notation-akv/verifier.json). Keys:\n",
     );
     for key in config::KEYS {
-        text.push_str(&format!(
-            "  {:<21} {} (default: {})\n",
-            key.name, key.description, key.default
-        ));
+        text.push_str(&format!("  {:<21} {}\n", key.name, key.help_line()));
     }
     text.push_str(
         "Trusted identities: *, x509.subject:<DN>, x509.sha256:<hex>, akv.key:<vault key URL>.\n",
