@@ -9,6 +9,7 @@
 //! `azureInnerErrorCode` and `requestId` (the vault's `x-ms-request-id`) when known, for support
 //! tickets.
 
+use notation_akv_protocol::reference::ErrorDoc;
 use notation_akv_protocol::{ErrorCode, PluginError};
 use std::fmt;
 use std::time::Duration;
@@ -87,6 +88,145 @@ impl Operation {
             Operation::UpdateCertificate => "update",
             Operation::ListCertificates => "list the versions of",
             _ => "read",
+        }
+    }
+}
+
+/// The kinds of vault failure users meet, each with its code, causes and fix ([`Failure::doc`]).
+///
+/// [`VaultError::failure`] classifies every error (exhaustively), and
+/// [`VaultError::to_plugin_error`] takes the code from the kind's entry, so the reference and the
+/// code notation receives cannot disagree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// 401: the vault refused the token.
+    Unauthorized,
+    /// 403: the identity lacks the operation's permission.
+    Forbidden,
+    /// 403 from the vault's network rules (firewall, perimeter, private link).
+    NetworkRefused,
+    /// 401/403 naming a disabled object.
+    Disabled,
+    /// 404.
+    NotFound,
+    /// 400.
+    BadRequest,
+    /// 429, after the bounded retries.
+    Throttled,
+    /// Another HTTP status (5xx, …).
+    ServiceError,
+    Timeout,
+    Credential,
+    Transport,
+    ForeignChallenge,
+    Response,
+}
+
+impl Failure {
+    /// Every kind, in the reference's order.
+    pub const ALL: [Failure; 13] = [
+        Failure::Unauthorized,
+        Failure::Forbidden,
+        Failure::NetworkRefused,
+        Failure::Disabled,
+        Failure::NotFound,
+        Failure::BadRequest,
+        Failure::Throttled,
+        Failure::ServiceError,
+        Failure::Timeout,
+        Failure::Credential,
+        Failure::Transport,
+        Failure::ForeignChallenge,
+        Failure::Response,
+    ];
+
+    /// The kind's catalogue entry.
+    pub fn doc(self) -> ErrorDoc {
+        let (name, code, cause, fix) = match self {
+            Failure::Unauthorized => (
+                "vault answered 401",
+                ErrorCode::AccessDenied,
+                "the vault rejected the token: the identity is in another tenant, the authority is not the vault's cloud, or the token is for another resource",
+                "set tenant_id (or AZURE_TENANT_ID) to the vault's tenant and, for sovereign clouds, authority_host",
+            ),
+            Failure::Forbidden => (
+                "vault answered 403",
+                ErrorCode::AccessDenied,
+                "the identity lacks the permission of the operation (the message names it, e.g. keys/sign)",
+                "grant the access-policy permission or the RBAC role the message names (see Permissions); a signer without secrets/get can take the chain from ca_certs or self_signed instead",
+            ),
+            Failure::NetworkRefused => (
+                "vault refused the network",
+                ErrorCode::AccessDenied,
+                "403 with innererror ForbiddenByFirewall or ForbiddenByConnection, or a network security perimeter rule: the vault does not admit this client's address; permissions are not the problem",
+                "sign from a network the vault admits (its private endpoint, an address in its firewall rules) or change the vault's networking",
+            ),
+            Failure::Disabled => (
+                "object disabled",
+                ErrorCode::AccessDenied,
+                "the key, certificate or secret version is disabled in the vault",
+                "enable it, or name another version in --id",
+            ),
+            Failure::NotFound => (
+                "vault answered 404",
+                ErrorCode::ValidationError,
+                "the certificate, key or secret of the --id does not exist (a missing secret is reported as its certificate)",
+                "check the vault, name and version in --id; for a key without a certificate give ca_certs",
+            ),
+            Failure::BadRequest => (
+                "vault answered 400",
+                ErrorCode::ValidationError,
+                "the vault refused the request as invalid, e.g. an algorithm the key type does not support",
+                "check the key id in --id and that the key's type and size are a Notary key spec",
+            ),
+            Failure::Throttled => (
+                "vault throttled",
+                ErrorCode::Throttled,
+                "HTTP 429 after bounded retries that honour Retry-After, within the command's deadline",
+                "try again later, sign less often in parallel, or raise timeout",
+            ),
+            Failure::ServiceError => (
+                "vault failed",
+                ErrorCode::Generic,
+                "another HTTP status from the vault (500, 503, …)",
+                "try again; give support the requestId from errorMetadata",
+            ),
+            Failure::Timeout => (
+                "vault deadline",
+                ErrorCode::Timeout,
+                "no answer from the vault (or the token endpoint) within timeout",
+                "check the network path to the vault (proxy, DNS, firewall) or raise timeout",
+            ),
+            Failure::Credential => (
+                "no credential",
+                ErrorCode::AccessDenied,
+                "no credential source produced a token; the message lists each source tried and why it failed",
+                "set credential_type and the variables of that source (see Environment variables), or log in with az login",
+            ),
+            Failure::Transport => (
+                "connection failed",
+                ErrorCode::Generic,
+                "the connection to the vault failed after retries (DNS, TLS, refused connection)",
+                "check the vault host in --id, the proxy variables and that the vault's TLS certificate is trusted (SSL_CERT_FILE)",
+            ),
+            Failure::ForeignChallenge => (
+                "foreign auth challenge",
+                ErrorCode::AccessDenied,
+                "the host's authentication challenge named a resource outside Key Vault's domain, so no token was sent",
+                "check that --id is your vault's URL (az keyvault show --query properties.vaultUri) and that any HTTPS proxy passes WWW-Authenticate unchanged",
+            ),
+            Failure::Response => (
+                "unusable vault answer",
+                ErrorCode::Generic,
+                "the vault answered 2xx with a body the plugin cannot use (no certificate, no key, a malformed signature)",
+                "check that the object is a certificate or key Key Vault manages; give support the requestId",
+            ),
+        };
+        ErrorDoc {
+            name,
+            code,
+            cause,
+            fix,
         }
     }
 }
@@ -195,12 +335,25 @@ impl VaultError {
         }
     }
 
+    /// The kind of failure, whose catalogue entry gives the code, causes and fix.
+    pub fn failure(&self) -> Failure {
+        match self {
+            VaultError::Http { detail, .. } => classify(detail),
+            VaultError::Throttled { .. } => Failure::Throttled,
+            VaultError::Timeout { .. } => Failure::Timeout,
+            VaultError::Credential { .. } => Failure::Credential,
+            VaultError::Transport { .. } => Failure::Transport,
+            VaultError::ForeignChallenge { .. } => Failure::ForeignChallenge,
+            VaultError::Response { .. } => Failure::Response,
+        }
+    }
+
     /// The protocol error notation prints.
     pub fn to_plugin_error(&self) -> PluginError {
-        let (code, message, detail) = match self {
+        let (failure, message, detail) = match self {
             VaultError::Http { target, detail } => {
-                let (code, message) = http_message(target, detail);
-                (code, message, Some(detail))
+                let (failure, message) = http_message(target, detail);
+                (failure, message, Some(detail))
             }
             VaultError::Throttled {
                 target,
@@ -212,7 +365,7 @@ impl VaultError {
                     .map(|d| format!(" and asked to wait {} s more", d.as_secs()))
                     .unwrap_or_default();
                 (
-                    ErrorCode::Throttled,
+                    Failure::Throttled,
                     format!(
                         "Azure Key Vault throttled the request to {} {target} (HTTP 429) {attempts} times{wait}; \
                          retries stopped within the deadline. Try again later, or raise timeout=… in the plugin config",
@@ -222,7 +375,7 @@ impl VaultError {
                 )
             }
             VaultError::Timeout { target, after } => (
-                ErrorCode::Timeout,
+                Failure::Timeout,
                 format!(
                     "no answer from Azure Key Vault to {} {target} within the {} deadline; \
                      check the network path to the vault, or raise timeout=… in the plugin config",
@@ -232,7 +385,7 @@ impl VaultError {
                 None,
             ),
             VaultError::Credential { message } => (
-                ErrorCode::AccessDenied,
+                Failure::Credential,
                 format!(
                     "could not authenticate to Azure Key Vault: {}. \
                      Choose a credential with credential_type=… (see `notation-akv --help`)",
@@ -245,7 +398,7 @@ impl VaultError {
                 attempts,
                 message,
             } => (
-                ErrorCode::Generic,
+                Failure::Transport,
                 format!(
                     "the connection to Azure Key Vault failed while trying to {} {target} ({attempts} attempts): {message}{}",
                     target.operation.verb(),
@@ -254,7 +407,7 @@ impl VaultError {
                 None,
             ),
             VaultError::ForeignChallenge { target, resource } => (
-                ErrorCode::AccessDenied,
+                Failure::ForeignChallenge,
                 format!(
                     "vault host {} answered its authentication challenge for resource {resource}, which is not \
                      this vault's domain, so no token was sent to it: a proxy rewrote the answer, the --id URL \
@@ -271,7 +424,7 @@ impl VaultError {
                 message,
                 detail,
             } => (
-                ErrorCode::Generic,
+                Failure::Response,
                 format!(
                     "Azure Key Vault sent an unusable response to {} {target}: {message}",
                     target.operation.verb()
@@ -279,7 +432,7 @@ impl VaultError {
                 Some(detail),
             ),
         };
-        let mut error = PluginError::new(code, message);
+        let mut error = PluginError::new(failure.doc().code, message);
         if let Some(detail) = detail {
             if detail.status != 0 {
                 error = error.with_metadata("httpStatus", detail.status.to_string());
@@ -298,24 +451,8 @@ impl VaultError {
     }
 }
 
-fn http_message(target: &Target, detail: &ServiceDetail) -> (ErrorCode, String) {
-    let op = target.operation;
-    // "HTTP 403 Forbidden: <the vault's message>"
-    let mut http = match (&detail.azure_code, &detail.message) {
-        (Some(c), Some(m)) => format!("HTTP {} {c}: {m}", detail.status),
-        (Some(c), None) => format!("HTTP {} {c}", detail.status),
-        (None, Some(m)) => format!("HTTP {}: {m}", detail.status),
-        (None, None) => format!("HTTP {}", detail.status),
-    };
-    if let Some(c) = &detail.inner_code {
-        http.push_str(&format!(" [{c}]"));
-    }
-    if let Some(t) = &detail.foreign_content_type {
-        http.push_str(&format!(
-            ", a {t} answer instead of Key Vault's JSON: something in front of the vault (proxy, gateway) \
-             or a request URL without an object answered; check the vault URL in --id"
-        ));
-    }
+/// Which kind of failure an HTTP answer is.
+fn classify(detail: &ServiceDetail) -> Failure {
     let lower = |s: &Option<String>| s.as_deref().unwrap_or("").to_ascii_lowercase();
     let (code, inner, text) = (
         lower(&detail.azure_code),
@@ -334,44 +471,63 @@ fn http_message(target: &Target, detail: &ServiceDetail) -> (ErrorCode, String) 
     let disabled = !network
         && (text.contains("disabled") || code.contains("disabled") || inner.contains("disabled"));
     match detail.status {
-        403 if network => (
-            ErrorCode::AccessDenied,
-            format!(
-                "Azure Key Vault refused this client's network when asked to {} {target} ({http}). \
-                 The vault's firewall, network security perimeter or private-link settings do not admit \
-                 the address this request came from; permissions are not the problem. Sign from a network \
-                 the vault allows (through its private endpoint, or from an address in its firewall rules), \
-                 or have the vault's networking settings admit this one",
-                op.verb()
-            ),
+        403 if network => Failure::NetworkRefused,
+        401 | 403 if disabled => Failure::Disabled,
+        401 => Failure::Unauthorized,
+        403 => Failure::Forbidden,
+        404 => Failure::NotFound,
+        400 => Failure::BadRequest,
+        429 => Failure::Throttled,
+        _ => Failure::ServiceError,
+    }
+}
+
+fn http_message(target: &Target, detail: &ServiceDetail) -> (Failure, String) {
+    let op = target.operation;
+    // "HTTP 403 Forbidden: <the vault's message>"
+    let mut http = match (&detail.azure_code, &detail.message) {
+        (Some(c), Some(m)) => format!("HTTP {} {c}: {m}", detail.status),
+        (Some(c), None) => format!("HTTP {} {c}", detail.status),
+        (None, Some(m)) => format!("HTTP {}: {m}", detail.status),
+        (None, None) => format!("HTTP {}", detail.status),
+    };
+    if let Some(c) = &detail.inner_code {
+        http.push_str(&format!(" [{c}]"));
+    }
+    if let Some(t) = &detail.foreign_content_type {
+        http.push_str(&format!(
+            ", a {t} answer instead of Key Vault's JSON: something in front of the vault (proxy, gateway) \
+             or a request URL without an object answered; check the vault URL in --id"
+        ));
+    }
+    let failure = classify(detail);
+    let message = match failure {
+        Failure::NetworkRefused => format!(
+            "Azure Key Vault refused this client's network when asked to {} {target} ({http}). \
+             The vault's firewall, network security perimeter or private-link settings do not admit \
+             the address this request came from; permissions are not the problem. Sign from a network \
+             the vault allows (through its private endpoint, or from an address in its firewall rules), \
+             or have the vault's networking settings admit this one",
+            op.verb()
         ),
-        401 | 403 if disabled => (
-            ErrorCode::AccessDenied,
-            format!(
-                "the {target} is disabled ({http}); enable it in the vault or use another version"
-            ),
+        Failure::Disabled => format!(
+            "the {target} is disabled ({http}); enable it in the vault or use another version"
         ),
-        401 => (
-            ErrorCode::AccessDenied,
-            format!(
-                "Azure Key Vault rejected the credential when asked to {} {target} ({http}); \
-                 check that the identity belongs to the vault's tenant (tenant_id=…) and, for sovereign clouds, authority_host=…. \
-                 The identity also needs {}: access policy `az keyvault set-policy --name <vault> {}` or the RBAC role \"{}\"",
-                op.verb(),
-                op.permission(),
-                op.access_policy(),
-                op.rbac_role()
-            ),
+        Failure::Unauthorized => format!(
+            "Azure Key Vault rejected the credential when asked to {} {target} ({http}); \
+             check that the identity belongs to the vault's tenant (tenant_id=…) and, for sovereign clouds, authority_host=…. \
+             The identity also needs {}: {}",
+            op.verb(),
+            op.permission(),
+            grant(target)
         ),
-        403 => {
+        Failure::Forbidden => {
             let mut text = format!(
                 "access denied: the identity may not {} {target} ({http}). \
-                 It needs the {} permission: grant the access policy `az keyvault set-policy --name <vault> {}` \
-                 or the Azure RBAC role \"{}\" on the vault",
+                 It needs the {} permission: {}",
                 op.verb(),
                 op.permission(),
-                op.access_policy(),
-                op.rbac_role()
+                grant(target)
             );
             if op == Operation::GetSecret {
                 text.push_str(
@@ -379,48 +535,58 @@ fn http_message(target: &Target, detail: &ServiceDetail) -> (ErrorCode, String) 
                      or self_signed=true in the plugin config to sign without secrets/get",
                 );
             }
-            (ErrorCode::AccessDenied, text)
+            text
         }
         // The plugin reads a secret only as the chain of the certificate the user named, so
         // it reports the missing object as that certificate.
-        404 if op == Operation::GetSecret => {
+        Failure::NotFound if op == Operation::GetSecret => {
             let certificate = Target {
                 operation: Operation::GetCertificate,
                 ..target.clone()
             };
-            (
-                ErrorCode::ValidationError,
-                format!(
-                    "the {certificate} was not found: its secret, which holds the certificate chain, does not exist \
-                     ({http}); check the name and version in --id"
-                ),
+            format!(
+                "the {certificate} was not found: its secret, which holds the certificate chain, does not exist \
+                 ({http}); check the name and version in --id"
             )
         }
-        404 => (
-            ErrorCode::ValidationError,
-            format!("the {target} was not found ({http}); check the name and version in --id"),
+        Failure::NotFound => {
+            format!("the {target} was not found ({http}); check the name and version in --id")
+        }
+        Failure::BadRequest => format!(
+            "Azure Key Vault refused the request to {} {target} as invalid ({http}); \
+             check the key id in --id and that the key's type supports the key spec",
+            op.verb()
         ),
-        400 => (
-            ErrorCode::ValidationError,
-            format!(
-                "Azure Key Vault refused the request to {} {target} as invalid ({http}); \
-                 check the key id in --id and that the key's type supports the key spec",
-                op.verb()
-            ),
+        Failure::Throttled => format!(
+            "Azure Key Vault throttled the request to {} {target} ({http})",
+            op.verb()
         ),
-        429 => (
-            ErrorCode::Throttled,
-            format!(
-                "Azure Key Vault throttled the request to {} {target} ({http})",
-                op.verb()
-            ),
-        ),
-        _ => (
-            ErrorCode::Generic,
-            format!("Azure Key Vault failed to {} {target} ({http})", op.verb()),
-        ),
-    }
+        _ => format!("Azure Key Vault failed to {} {target} ({http})", op.verb()),
+    };
+    (failure, message)
 }
+
+/// How to grant the target's permission: an access policy or a built-in RBAC role on a Key Vault;
+/// the local RBAC role on a Managed HSM, which has no access policies.
+fn grant(target: &Target) -> String {
+    let op = target.operation;
+    if crate::Cloud::is_managed_hsm_host(&target.vault) {
+        let role = MANAGED_HSM_CRYPTO_USER;
+        let hsm = target.vault.split('.').next().unwrap_or("<hsm>");
+        return format!(
+            "assign the Managed HSM local RBAC role \"{role}\" (`az keyvault role assignment create --hsm-name {hsm} \
+             --role \"{role}\" --assignee <identity> --scope /keys`); a Managed HSM has no access policies"
+        );
+    }
+    format!(
+        "grant the access policy `az keyvault set-policy --name <vault> {}` or the Azure RBAC role \"{}\" on the vault",
+        op.access_policy(),
+        op.rbac_role()
+    )
+}
+
+/// The Managed HSM local RBAC role that grants keys/get and keys/sign.
+pub const MANAGED_HSM_CRYPTO_USER: &str = "Managed HSM Crypto User";
 
 /// `30s`, `1500ms`: durations as users type them in the config.
 pub fn human_duration(d: Duration) -> String {
@@ -584,6 +750,116 @@ mod tests {
         }
         .to_plugin_error();
         assert_eq!(credential.error_code, ErrorCode::AccessDenied);
+    }
+
+    /// One error of every kind: its code is its catalogue entry's, and together they cover
+    /// [`Failure::ALL`]. (The match below stops compiling when a kind is added: add it to `ALL`
+    /// and an example here.)
+    #[test]
+    fn every_failure_kind_is_catalogued_with_the_code_it_raises() {
+        let detail = |status: u16, inner: Option<&str>, message: &str| ServiceDetail {
+            status,
+            inner_code: inner.map(str::to_string),
+            message: Some(message.into()),
+            ..Default::default()
+        };
+        let http = |status, inner, message| VaultError::Http {
+            target: target(Operation::Sign),
+            detail: detail(status, inner, message),
+        };
+        let examples = [
+            http(401, None, "bad token"),
+            http(403, None, "no permission"),
+            http(
+                403,
+                Some("ForbiddenByFirewall"),
+                "Client address is not authorized",
+            ),
+            http(403, None, "Operation sign is not allowed on a disabled key"),
+            http(404, None, "gone"),
+            http(400, None, "bad"),
+            http(429, None, "slow down"),
+            http(503, None, "later"),
+            VaultError::Throttled {
+                target: target(Operation::Sign),
+                attempts: 2,
+                retry_after: None,
+                detail: detail(429, None, "x"),
+            },
+            VaultError::Timeout {
+                target: target(Operation::Sign),
+                after: Duration::from_secs(1),
+            },
+            VaultError::Credential {
+                message: "none".into(),
+            },
+            VaultError::Transport {
+                target: target(Operation::Sign),
+                attempts: 1,
+                message: "refused".into(),
+            },
+            VaultError::ForeignChallenge {
+                target: target(Operation::Sign),
+                resource: "https://evil.example".into(),
+            },
+            VaultError::Response {
+                target: target(Operation::Sign),
+                message: "no cer".into(),
+                detail: detail(200, None, "x"),
+            },
+        ];
+        let mut seen = Vec::new();
+        for e in &examples {
+            let failure = e.failure();
+            assert_eq!(e.to_plugin_error().error_code, failure.doc().code, "{e:?}");
+            if !seen.contains(&failure) {
+                seen.push(failure);
+            }
+        }
+        assert_eq!(seen, Failure::ALL);
+        for f in Failure::ALL {
+            match f {
+                Failure::Unauthorized
+                | Failure::Forbidden
+                | Failure::NetworkRefused
+                | Failure::Disabled
+                | Failure::NotFound
+                | Failure::BadRequest
+                | Failure::Throttled
+                | Failure::ServiceError
+                | Failure::Timeout
+                | Failure::Credential
+                | Failure::Transport
+                | Failure::ForeignChallenge
+                | Failure::Response => {}
+            }
+            let doc = f.doc();
+            assert!(!doc.cause.is_empty() && !doc.fix.is_empty(), "{f:?}");
+        }
+    }
+
+    #[test]
+    fn a_managed_hsm_names_its_local_role_not_access_policies() {
+        let hsm = Target {
+            vault: "contoso.managedhsm.azure.net".into(),
+            ..target(Operation::Sign)
+        };
+        let e = VaultError::Http {
+            target: hsm,
+            detail: ServiceDetail {
+                status: 403,
+                ..Default::default()
+            },
+        }
+        .to_plugin_error();
+        assert_eq!(e.error_code, ErrorCode::AccessDenied);
+        assert!(
+            e.error_message.contains("\"Managed HSM Crypto User\"")
+                && e.error_message.contains("--hsm-name contoso")
+                && !e.error_message.contains("set-policy"),
+            "{}",
+            e.error_message
+        );
     }
 
     /// The exact error JSON notation receives for each kind of vault failure.

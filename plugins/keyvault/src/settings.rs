@@ -6,6 +6,7 @@
 //! surprise later. [`ConfigReader`] is shared with the plugins so their own keys follow the same
 //! rules.
 
+use notation_akv_protocol::reference::{ConfigKey, EnvVar};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -19,41 +20,144 @@ pub const INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK: &str =
 /// Prefix of the environment-variable form of every config key.
 pub const ENV_PREFIX: &str = "NOTATION_AKV_";
 
-/// The keys this crate reads, with a one-line description for errors and `--help`.
-pub const KEYS: &[(&str, &str)] = &[
-    (
-        "credential_type",
-        "default | environment | workloadid | managedid | azurecli | azurepipelines (default: default)",
-    ),
-    (
-        "client_id",
-        "client id of a user-assigned managed identity or app registration (overrides AZURE_CLIENT_ID)",
-    ),
-    ("tenant_id", "Entra tenant (overrides AZURE_TENANT_ID)"),
-    (
-        "authority_host",
-        "Entra authority, e.g. https://login.microsoftonline.us (default: from the vault host, then AZURE_AUTHORITY_HOST)",
-    ),
-    (
-        "timeout",
-        "total deadline of one plugin command, e.g. 30s, 2m, 1500ms (default: 30s)",
-    ),
-    (
-        "cache",
-        "true | false: keep the public chain and key spec on disk (default: true)",
-    ),
-    (
-        "cache_ttl",
-        "how long a versionless id's cached version is reused, e.g. 60s; 0 disables (default: 60s)",
-    ),
-    (
-        "cache_dir",
-        "cache directory (default: $XDG_CACHE_HOME/notation-akv or ~/.cache/notation-akv)",
-    ),
-    (
-        "log_file",
-        "append a request log (no tokens, no secret values) to this file (default: no log)",
-    ),
+/// The keys this crate reads; they drive `--help`, the valid keys of validation messages and the
+/// reference.
+pub const KEYS: &[ConfigKey] = &[
+    ConfigKey {
+        name: "credential_type",
+        value: "`default` | `environment` | `workloadid` | `managedid` | `azurecli` | `azurepipelines` (any case)",
+        default: "default",
+        example: "managedid",
+        description: "how the plugin gets its Entra token; default tries environment, workloadid, azurepipelines, managedid and azurecli in that order",
+    },
+    ConfigKey {
+        name: "client_id",
+        value: "client id (GUID)",
+        default: "AZURE_CLIENT_ID",
+        example: "00000000-0000-0000-0000-000000000001",
+        description: "client id of a user-assigned managed identity or app registration (overrides AZURE_CLIENT_ID)",
+    },
+    ConfigKey {
+        name: "tenant_id",
+        value: "tenant id (GUID)",
+        default: "AZURE_TENANT_ID",
+        example: "00000000-0000-0000-0000-000000000002",
+        description: "Entra tenant (overrides AZURE_TENANT_ID)",
+    },
+    ConfigKey {
+        name: "authority_host",
+        value: "https URL",
+        default: "from the vault host, then AZURE_AUTHORITY_HOST",
+        example: "https://login.microsoftonline.us",
+        description: "Entra authority, for sovereign clouds",
+    },
+    ConfigKey {
+        name: "timeout",
+        value: "duration: `1500ms`, `30s`, `2m`, `1h` or bare seconds, > 0",
+        default: "30s",
+        example: "2m",
+        description: "total deadline of one plugin command",
+    },
+    ConfigKey {
+        name: "cache",
+        value: "`true` | `false` (also `1`/`0`, `yes`/`no`)",
+        default: "true",
+        example: "false",
+        description: "keep the public chain, key spec and pinned key version on disk",
+    },
+    ConfigKey {
+        name: "cache_ttl",
+        value: "duration; `0` disables the entries of versionless ids",
+        default: "60s",
+        example: "5m",
+        description: "how long a versionless id's cached version is reused (versioned entries never expire)",
+    },
+    ConfigKey {
+        name: "cache_dir",
+        value: "path",
+        default: "$XDG_CACHE_HOME/notation-akv, else ~/.cache/notation-akv",
+        example: "/var/cache/notation-akv",
+        description: "cache directory",
+    },
+    ConfigKey {
+        name: "log_file",
+        value: "path",
+        default: "no log",
+        example: "/tmp/notation-akv.log",
+        description: "append a request log (method, path, status, duration, x-ms-request-id; no tokens, no secret values) to this file",
+    },
+];
+
+/// The environment variables this crate reads besides the `NOTATION_AKV_<KEY>` form of [`KEYS`].
+pub const ENVIRONMENT: &[EnvVar] = &[
+    EnvVar {
+        name: "AZURE_TENANT_ID",
+        description: "`environment`, `workloadid`: the Entra tenant (`tenant_id` wins)",
+    },
+    EnvVar {
+        name: "AZURE_CLIENT_ID",
+        description: "`environment`, `workloadid`: the app's client id; `managedid`: a user-assigned identity (`client_id` wins)",
+    },
+    EnvVar {
+        name: "AZURE_CLIENT_SECRET",
+        description: "`environment`: the app's client secret",
+    },
+    EnvVar {
+        name: "AZURE_CLIENT_CERTIFICATE_PATH",
+        description: "`environment`, instead of a secret: PEM file with the certificate and its RSA key, or a PKCS#12 file",
+    },
+    EnvVar {
+        name: "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+        description: "`environment`: the PKCS#12 file's password",
+    },
+    EnvVar {
+        name: "AZURE_FEDERATED_TOKEN_FILE",
+        description: "`workloadid`: the projected service-account token (AKS workload identity, GitHub OIDC)",
+    },
+    EnvVar {
+        name: "AZURE_AUTHORITY_HOST",
+        description: "the Entra authority when neither `authority_host` nor the vault host decides it",
+    },
+    EnvVar {
+        name: "AZURESUBSCRIPTION_TENANT_ID",
+        description: "`azurepipelines`: the service connection's tenant",
+    },
+    EnvVar {
+        name: "AZURESUBSCRIPTION_CLIENT_ID",
+        description: "`azurepipelines`: the service connection's client id",
+    },
+    EnvVar {
+        name: "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID",
+        description: "`azurepipelines`: the service connection",
+    },
+    EnvVar {
+        name: "SYSTEM_ACCESSTOKEN",
+        description: "`azurepipelines`: the job's access token (`$(System.AccessToken)`)",
+    },
+    EnvVar {
+        name: "SYSTEM_OIDCREQUESTURI",
+        description: "`azurepipelines`: the OIDC token endpoint of the job",
+    },
+    EnvVar {
+        name: "IDENTITY_ENDPOINT",
+        description: "`managedid`: App Service or Azure Arc managed identity endpoint (without it: IMDS)",
+    },
+    EnvVar {
+        name: "MSI_ENDPOINT",
+        description: "`managedid`: the older App Service managed identity endpoint",
+    },
+    EnvVar {
+        name: "XDG_CACHE_HOME",
+        description: "the default `cache_dir` is `$XDG_CACHE_HOME/notation-akv`",
+    },
+    EnvVar {
+        name: "HOME",
+        description: "without XDG_CACHE_HOME the default `cache_dir` is `$HOME/.cache/notation-akv`; without either the cache is off",
+    },
+    EnvVar {
+        name: INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK,
+        description: "`1`: test vaults only; skip the check that the vault's auth challenge names a Key Vault domain. Honoured for a loopback vault host only, refused (VALIDATION_ERROR) for any other",
+    },
 ];
 
 /// A config value was missing, unknown or malformed.
@@ -410,13 +514,14 @@ impl VaultSettings {
 
     /// The names of [`KEYS`].
     pub fn key_names() -> Vec<&'static str> {
-        KEYS.iter().map(|(k, _)| *k).collect()
+        KEYS.iter().map(|k| k.name).collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::human_duration;
 
     fn read(pairs: &[(&str, &str)], env: &[(&str, &str)]) -> Result<VaultSettings, SettingsError> {
         let config: BTreeMap<String, String> = pairs
@@ -592,6 +697,75 @@ mod tests {
         assert_eq!(closest_key("x", &valid), None);
         assert_eq!(edit_distance("ab", "ba"), 1);
         assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    fn key(name: &str) -> &'static ConfigKey {
+        KEYS.iter().find(|k| k.name == name).unwrap()
+    }
+
+    /// The table's defaults are what an empty config reads, and every example is accepted.
+    #[test]
+    fn the_key_table_matches_the_reader() {
+        let s = read(&[], &[("HOME", "/home/u")]).unwrap();
+        assert_eq!(key("timeout").default, human_duration(s.timeout));
+        assert_eq!(
+            key("cache_ttl").default,
+            human_duration(s.cache.versionless_ttl)
+        );
+        assert_eq!(key("cache").default, s.cache.enabled.to_string());
+        assert_eq!(
+            key("credential_type").default,
+            CredentialType::NAMES[0],
+            "{:?}",
+            s.credential_type
+        );
+        for name in CredentialType::NAMES {
+            assert!(
+                key("credential_type").value.contains(&format!("`{name}`")),
+                "{name}"
+            );
+        }
+        for k in KEYS {
+            let parsed = read(&[(k.name, k.example)], &[]);
+            assert!(parsed.is_ok(), "{}={}: {parsed:?}", k.name, k.example);
+            assert!(!k.description.is_empty() && !k.value.is_empty());
+        }
+    }
+
+    /// Every variable the crate's code reads is in [`ENVIRONMENT`] (or is a key's form), and every
+    /// row there is read somewhere.
+    #[test]
+    fn the_environment_table_matches_the_code() {
+        let sources = [
+            include_str!("credential.rs"),
+            include_str!("settings.rs"),
+            include_str!("client.rs"),
+            include_str!("transport.rs"),
+            include_str!("preauth.rs"),
+            include_str!("cloud.rs"),
+        ];
+        let mut read = std::collections::BTreeSet::new();
+        for source in sources {
+            let code = source.split("#[cfg(test)]").next().unwrap();
+            for literal in code.split('"').skip(1).step_by(2) {
+                let looks_like_var = ["AZURE", "SYSTEM_", "IDENTITY_", "MSI_", "XDG_", "HOME"]
+                    .iter()
+                    .any(|p| literal.starts_with(p))
+                    || literal.starts_with(ENV_PREFIX);
+                if looks_like_var
+                    && literal
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+                {
+                    read.insert(literal);
+                }
+            }
+        }
+        read.remove(ENV_PREFIX);
+        read.insert(INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK);
+        let documented: std::collections::BTreeSet<&str> =
+            ENVIRONMENT.iter().map(|v| v.name).collect();
+        assert_eq!(read, documented);
     }
 
     #[test]

@@ -5,8 +5,11 @@
 //! stderr with exit code 1 (stderr is read only then). The runner is the only code that touches
 //! the three streams, so nothing a plugin does can put a stray byte on stdout.
 
-use crate::error::{ErrorCode, PluginError};
+use crate::error::PluginError;
 use crate::metadata::{CONTRACT_VERSION, GetMetadataRequest, GetMetadataResponse};
+use crate::reference::{
+    INTERNAL_ERROR, NOT_IMPLEMENTED, UNKNOWN_COMMAND, UNREADABLE_REQUEST, UNSUPPORTED_CONTRACT,
+};
 use crate::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -108,10 +111,13 @@ pub trait Plugin {
 }
 
 fn not_supported(command: Command) -> PluginError {
-    PluginError::validation(format!(
-        "this plugin does not implement {}; it is not among the capabilities it advertises",
-        command.as_str()
-    ))
+    PluginError::new(
+        NOT_IMPLEMENTED.code,
+        format!(
+            "this plugin does not implement {}; it is not among the capabilities it advertises",
+            command.as_str()
+        ),
+    )
 }
 
 /// What the process writes and how it exits.
@@ -169,20 +175,29 @@ pub fn run<P: Plugin>(plugin: &P, args: &[OsString], stdin: &mut dyn Read) -> Ou
         (Some(name), 1) => match Command::parse(name) {
             Some(command) => catch_unwind(AssertUnwindSafe(|| dispatch(plugin, command, stdin)))
                 .unwrap_or_else(|panic| Err(panic_error(panic))),
-            None => Err(PluginError::validation(format!(
-                "unknown command {name:?}; expected one of: {} (or --help)",
-                command_list()
-            ))),
+            None => Err(PluginError::new(
+                UNKNOWN_COMMAND.code,
+                format!(
+                    "unknown command {name:?}; expected one of: {} (or --help)",
+                    command_list()
+                ),
+            )),
         },
-        (None, 1) => Err(PluginError::validation(format!(
-            "the command {:?} is not UTF-8 text; expected one of: {} (or --help)",
-            args[0],
-            command_list()
-        ))),
-        _ => Err(PluginError::validation(format!(
-            "expected exactly one argument, the command: {} (or --help)",
-            command_list()
-        ))),
+        (None, 1) => Err(PluginError::new(
+            UNKNOWN_COMMAND.code,
+            format!(
+                "the command {:?} is not UTF-8 text; expected one of: {} (or --help)",
+                args[0],
+                command_list()
+            ),
+        )),
+        _ => Err(PluginError::new(
+            UNKNOWN_COMMAND.code,
+            format!(
+                "expected exactly one argument, the command: {} (or --help)",
+                command_list()
+            ),
+        )),
     };
     match result {
         Ok(stdout) => Output {
@@ -236,11 +251,17 @@ fn read_request(stdin: &mut dyn Read) -> Result<Vec<u8>, PluginError> {
     stdin
         .take(MAX_REQUEST_BYTES + 1)
         .read_to_end(&mut raw)
-        .map_err(|e| PluginError::validation(format!("cannot read the request from stdin: {e}")))?;
+        .map_err(|e| {
+            PluginError::new(
+                UNREADABLE_REQUEST.code,
+                format!("cannot read the request from stdin: {e}"),
+            )
+        })?;
     if raw.len() as u64 > MAX_REQUEST_BYTES {
-        return Err(PluginError::validation(format!(
-            "the request on stdin is larger than {MAX_REQUEST_BYTES} bytes"
-        )));
+        return Err(PluginError::new(
+            UNREADABLE_REQUEST.code,
+            format!("the request on stdin is larger than {MAX_REQUEST_BYTES} bytes"),
+        ));
     }
     Ok(raw)
 }
@@ -250,54 +271,72 @@ fn read_request(stdin: &mut dyn Read) -> Result<Vec<u8>, PluginError> {
 /// the typed parse so a request from a future contract gets the right code.
 fn parse<T: DeserializeOwned>(raw: &[u8], command: Option<Command>) -> Result<T, PluginError> {
     if raw.iter().all(u8::is_ascii_whitespace) {
-        return Err(PluginError::validation(
+        return Err(PluginError::new(
+            UNREADABLE_REQUEST.code,
             "standard input is empty; notation sends the request as JSON on stdin",
         ));
     }
     if raw.starts_with(b"\xef\xbb\xbf") {
-        return Err(PluginError::validation(
+        return Err(PluginError::new(
+            UNREADABLE_REQUEST.code,
             "the request starts with a UTF-8 byte order mark; send the JSON without one",
         ));
     }
     if let Err(e) = std::str::from_utf8(raw) {
-        return Err(PluginError::validation(format!(
-            "the request is not UTF-8 text (invalid byte at offset {}); send it as UTF-8 JSON",
-            e.valid_up_to()
-        )));
+        return Err(PluginError::new(
+            UNREADABLE_REQUEST.code,
+            format!(
+                "the request is not UTF-8 text (invalid byte at offset {}); send it as UTF-8 JSON",
+                e.valid_up_to()
+            ),
+        ));
     }
-    let value: serde_json::Value = serde_json::from_slice(raw)
-        .map_err(|e| PluginError::validation(format!("the request is not valid JSON: {e}")))?;
+    let value: serde_json::Value = serde_json::from_slice(raw).map_err(|e| {
+        PluginError::new(
+            UNREADABLE_REQUEST.code,
+            format!("the request is not valid JSON: {e}"),
+        )
+    })?;
     let Some(object) = value.as_object() else {
-        return Err(PluginError::validation("the request must be a JSON object"));
+        return Err(PluginError::new(
+            UNREADABLE_REQUEST.code,
+            "the request must be a JSON object",
+        ));
     };
     if let Some(command) = command {
         match object.get("contractVersion").map(|v| (v.as_str(), v)) {
             Some((Some(CONTRACT_VERSION), _)) => {}
             Some((Some(other), _)) => {
                 return Err(PluginError::new(
-                    ErrorCode::UnsupportedContractVersion,
+                    UNSUPPORTED_CONTRACT.code,
                     format!(
                         "contract version {other:?} is not supported; this plugin speaks {CONTRACT_VERSION}"
                     ),
                 ));
             }
             Some((None, value)) if !value.is_null() => {
-                return Err(PluginError::validation(format!(
-                    "{} request has contractVersion {value}, which is not a string; \
+                return Err(PluginError::new(
+                    UNREADABLE_REQUEST.code,
+                    format!(
+                        "{} request has contractVersion {value}, which is not a string; \
                      it must be \"{CONTRACT_VERSION}\"",
-                    command.as_str()
-                )));
+                        command.as_str()
+                    ),
+                ));
             }
             Some((None, _)) | None => {
-                return Err(PluginError::validation(format!(
-                    "{} request has no contractVersion (expected \"{CONTRACT_VERSION}\")",
-                    command.as_str()
-                )));
+                return Err(PluginError::new(
+                    UNREADABLE_REQUEST.code,
+                    format!(
+                        "{} request has no contractVersion (expected \"{CONTRACT_VERSION}\")",
+                        command.as_str()
+                    ),
+                ));
             }
         }
     }
     serde_json::from_value(value)
-        .map_err(|e| PluginError::validation(format!("malformed request: {e}")))
+        .map_err(|e| PluginError::new(UNREADABLE_REQUEST.code, format!("malformed request: {e}")))
 }
 
 fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
@@ -313,9 +352,10 @@ fn panic_error(panic: Box<dyn std::any::Any + Send>) -> PluginError {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_default();
-    PluginError::generic(format!(
-        "internal error (this is a bug, please report it): {detail}"
-    ))
+    PluginError::new(
+        INTERNAL_ERROR.code,
+        format!("internal error (this is a bug, please report it): {detail}"),
+    )
 }
 
 fn human(text: String) -> Output {
@@ -358,6 +398,10 @@ fn help_text<P: Plugin>(plugin: &P) -> String {
         text.push_str(extra.trim_end());
         text.push('\n');
     }
-    text.push_str(&format!("\nMore: {}\n", meta.url));
+    text.push_str(&format!(
+        "\nReference (every config key, environment variable, error code and permission): {}\nMore: {}\n",
+        crate::reference::reference_url(&meta.url),
+        meta.url
+    ));
     text
 }

@@ -179,6 +179,10 @@ fn help_and_version_are_for_people() {
     let help = String::from_utf8(invoke(&["--help"], "").stdout).unwrap();
     assert!(help.contains("notation plugin install --file notation-fake"));
     assert!(help.contains("SIGNATURE_GENERATOR.RAW"));
+    assert!(
+        help.contains("/blob/main/docs/reference.md\n"),
+        "--help names the reference: {help}"
+    );
     // Only the commands notation sends to a RAW signer.
     assert!(help.contains("Commands: get-plugin-metadata, describe-key, generate-signature\n"));
 }

@@ -1,50 +1,71 @@
 //! The signer's configuration: azure-kv's keys unchanged, plus ours.
 //!
-//! | key | env | meaning |
-//! |---|---|---|
-//! | `self_signed` | `NOTATION_AKV_SELF_SIGNED` | `true`: the vault certificate is its own root; the chain is the leaf alone (needs certificates/get, not secrets/get) |
-//! | `ca_certs` | `NOTATION_AKV_CA_CERTS` | PEM/DER bundle with the issuers (any order); for a key without a vault certificate (and Managed HSM) also the leaf |
-//! | `verification_plugin` | `NOTATION_AKV_VERIFICATION_PLUGIN` | envelope mode: sign through `generate-envelope` and name this verification plugin (normally `akv-verifier`) in the envelope |
-//! | `verification_plugin_min_version` | `NOTATION_AKV_VERIFICATION_PLUGIN_MIN_VERSION` | the lowest version of that plugin that may verify (SemVer) |
-//! | `timestamp_url` | `NOTATION_AKV_TIMESTAMP_URL` | envelope mode: the RFC 3161 TSA (http or https) that timestamps each signature |
-//! | `timestamp_root_cert` | `NOTATION_AKV_TIMESTAMP_ROOT_CERT` | with `timestamp_url`: PEM file of the TSA's root, which the token's chain must reach |
-//! | `credential_type`, `client_id`, `tenant_id`, `authority_host`, `timeout`, `cache`, `cache_ttl`, `cache_dir`, `log_file` | `NOTATION_AKV_<KEY>` | see [`notation_akv_keyvault::settings::KEYS`] |
+//! The keys are rows of [`SIGNER_KEYS`] (chain source, envelope mode, timestamping) and of the Key
+//! Vault crate's [`KEYS`] (credentials, deadline, cache, log), each with its value type, default,
+//! example and meaning. Each reads from `--plugin-config key=value` first, then from
+//! `NOTATION_AKV_<KEY>`. The same rows print `--help`, list the valid keys of a validation
+//! message, and make up docs/reference.md.
 //!
 //! Without `self_signed` or `ca_certs` the chain comes from the certificate's secret (PEM or
 //! PKCS#12), as in azure-kv. An unknown key or a bad value is a `VALIDATION_ERROR` that names the
 //! valid keys.
 
 use notation_akv_keyvault::settings::{ConfigReader, KEYS, SettingsError, VaultSettings, origin};
+use notation_akv_protocol::reference::ConfigKey;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-/// The keys only the signer reads.
-pub const SIGNER_KEYS: &[(&str, &str)] = &[
-    (
-        "self_signed",
-        "true | false: the certificate is self-signed; the chain is the leaf alone (default: false)",
-    ),
-    (
-        "ca_certs",
-        "path of a PEM or DER bundle with the issuing CAs, any order (for a key without a vault certificate, or on a Managed HSM: with the key's certificate too)",
-    ),
-    (
-        "verification_plugin",
-        "envelope mode: the plugin builds the JWS/COSE envelope and names this verification plugin in it (e.g. akv-verifier); notation's --timestamp-url is ignored (use timestamp_url), no blob signing",
-    ),
-    (
-        "verification_plugin_min_version",
-        "with verification_plugin: the lowest plugin version (SemVer, e.g. 0.1.0) allowed to verify",
-    ),
-    (
-        "timestamp_url",
-        "with verification_plugin: RFC 3161 timestamp authority URL (http or https); each signature gets a checked timestamp, like notation's --timestamp-url in RAW mode",
-    ),
-    (
-        "timestamp_root_cert",
-        "with timestamp_url: PEM file of the TSA's root certificate the token must chain to (like --timestamp-root-cert)",
-    ),
+/// The keys only the signer reads (the Key Vault crate's [`KEYS`] follow them in `--help`,
+/// validation messages and the reference).
+pub const SIGNER_KEYS: &[ConfigKey] = &[
+    ConfigKey {
+        name: "self_signed",
+        value: "`true` | `false` in any case; empty is `false` (as in azure-kv), other values are refused",
+        default: "false",
+        example: "true",
+        description: "the certificate is self-signed: the chain is the vault certificate alone (certificates/get instead of secrets/get)",
+    },
+    ConfigKey {
+        name: "ca_certs",
+        value: "path of a PEM or DER bundle; empty is unset",
+        default: "unset: the chain comes from the certificate's secret",
+        example: "/etc/notation-akv/ca-bundle.pem",
+        description: "the issuing CAs, any order (for a key without a vault certificate, or on a Managed HSM: with the key's certificate too); conflicts with self_signed=true",
+    },
+    ConfigKey {
+        name: "verification_plugin",
+        value: "plugin name (letters, digits, `-`, `_`, `.`)",
+        default: "unset: RAW mode",
+        example: "akv-verifier",
+        description: "envelope mode: the plugin builds the JWS/COSE envelope and names this verification plugin in it; notation's --timestamp-url is ignored (use timestamp_url), no blob signing",
+    },
+    ConfigKey {
+        name: "verification_plugin_min_version",
+        value: "SemVer `MAJOR.MINOR.PATCH[-pre][+build]`",
+        default: "unset",
+        example: "0.1.0",
+        description: "with verification_plugin: the lowest plugin version allowed to verify",
+    },
+    ConfigKey {
+        name: "timestamp_url",
+        value: "http or https URL",
+        default: "unset: no timestamp",
+        example: "http://timestamp.digicert.com",
+        description: "with verification_plugin: RFC 3161 timestamp authority; each signature gets a checked timestamp, like notation's --timestamp-url in RAW mode",
+    },
+    ConfigKey {
+        name: "timestamp_root_cert",
+        value: "path of a PEM (or DER) file",
+        default: "unset",
+        example: "/etc/notation-akv/tsa-root.pem",
+        description: "with timestamp_url: the TSA's root certificate the token must chain to (like --timestamp-root-cert)",
+    },
 ];
+
+/// Every key the signer reads, its own first.
+pub fn all_keys() -> impl Iterator<Item = &'static ConfigKey> {
+    SIGNER_KEYS.iter().chain(KEYS.iter())
+}
 
 /// Envelope-mode timestamping: the TSA and the file of its root.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -85,11 +106,7 @@ pub struct SignerConfig {
 
 /// Every valid key, signer keys first.
 pub fn valid_keys() -> Vec<&'static str> {
-    SIGNER_KEYS
-        .iter()
-        .chain(KEYS.iter())
-        .map(|(k, _)| *k)
-        .collect()
+    all_keys().map(|k| k.name).collect()
 }
 
 impl SignerConfig {
@@ -249,12 +266,13 @@ pub fn help_text() -> String {
     let mut text = String::from(
         "Usage with notation:\n  notation sign <ref> --plugin akv --id https://<vault>.vault.azure.net/certificates/<name>[/<version>] \\\n      [--plugin-config key=value]...\n  (a /keys/<name>[/<version>] id, e.g. `az keyvault certificate show --query kid`, signs with the\n  certificate of the same name and version)\n\nPlugin config keys (environment variable NOTATION_AKV_<KEY> works too; the plugin config wins):\n",
     );
-    for (key, description) in SIGNER_KEYS.iter().chain(KEYS.iter()) {
+    for key in all_keys() {
+        let (name, line) = (key.name, key.help_line());
         // Long keys get their description on the next line, keeping the column.
-        if key.len() < 16 {
-            text.push_str(&format!("  {key:<16} {description}\n"));
+        if name.len() < 16 {
+            text.push_str(&format!("  {name:<16} {line}\n"));
         } else {
-            text.push_str(&format!("  {key}\n  {:<16} {description}\n", ""));
+            text.push_str(&format!("  {name}\n  {:<16} {line}\n", ""));
         }
     }
     text.push_str(concat!(
@@ -265,11 +283,8 @@ pub fn help_text() -> String {
         "  azurepipelines  AZURESUBSCRIPTION_{TENANT_ID,CLIENT_ID,SERVICE_CONNECTION_ID}, SYSTEM_ACCESSTOKEN\n",
         "  managedid       managed identity (client_id picks a user-assigned one)\n",
         "  azurecli        az account get-access-token\n",
-        "\nPermissions (/certificates/ and /keys/ ids alike): keys/sign, plus secrets/get (default chain\n",
-        "source) or certificates/get (self_signed, ca_certs). RBAC roles: Key Vault Crypto User, plus Key\n",
-        "Vault Secrets User or Key Vault Certificate User. A key without a vault certificate, and a\n",
-        "Managed HSM key, needs ca_certs with its certificate and keys/get (Key Vault Crypto User).\n",
     ));
+    text.push_str(&crate::permissions::help_text());
     text
 }
 

@@ -11,6 +11,8 @@
 //! - [`session`]: per-command setup (id, log, vault client, cache, runtime);
 //! - [`material`]: key spec + chain + pinned key version, from the cache or the vault, checked
 //!   against the Notary Project certificate rules;
+//! - [`permissions`]: the permission matrix: the vault calls of each id form and chain source,
+//!   with the access-policy permissions and RBAC roles they need;
 //! - `pfx`: certificates from a PKCS#12 secret, with either encoding of the empty password;
 //! - [`sign`]: hashing, vault signing and local verification;
 //! - [`envelope`]: generate-envelope, on top of [`sign`] and the `notation-akv-envelope` crate, with
@@ -28,6 +30,7 @@ pub mod doctor;
 pub mod envelope;
 pub mod error;
 pub mod material;
+pub mod permissions;
 pub mod pfx;
 pub mod session;
 pub mod sign;

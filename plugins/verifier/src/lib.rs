@@ -43,9 +43,10 @@ use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use notation_akv_protocol::attributes::AKV_KEY_ID;
+use notation_akv_protocol::reference::ErrorDoc;
 use notation_akv_protocol::{
-    Capability, GetMetadataRequest, GetMetadataResponse, Plugin, PluginError, VerificationResult,
-    VerifySignatureRequest, VerifySignatureResponse,
+    Capability, ErrorCode, GetMetadataRequest, GetMetadataResponse, Plugin, PluginError,
+    VerificationResult, VerifySignatureRequest, VerifySignatureResponse,
 };
 use notation_akv_x509::Certificate;
 
@@ -97,8 +98,8 @@ fn help_text() -> String {
          NOTATION_AKV_VERIFIER_<KEY>, then the JSON file named by NOTATION_AKV_VERIFIER_CONFIG\n\
          (default $XDG_CONFIG_HOME/notation-akv/verifier.json). Keys:\n",
     );
-    for (key, description) in config::KEYS {
-        text.push_str(&format!("  {key:<21} {description}\n"));
+    for key in config::KEYS {
+        text.push_str(&format!("  {:<21} {}\n", key.name, key.help_line()));
     }
     text.push_str(
         "Trusted identities: *, x509.subject:<DN>, x509.sha256:<hex>, akv.key:<vault key URL>.\n",
@@ -120,10 +121,11 @@ pub fn verify(
 
     let settings = match config::load(&request.plugin_config, env) {
         Ok(settings) => settings,
-        Err(e) if e.is_from_plugin_config() => {
-            return Err(PluginError::validation(format!(
-                "invalid verifier configuration: {e}"
-            )));
+        Err(e) if let Some(doc) = e.doc() => {
+            return Err(PluginError::new(
+                doc.code,
+                format!("invalid verifier configuration: {e}"),
+            ));
         }
         Err(e) => {
             // The environment or a shared file is wrong: fail every check visibly and let the
@@ -208,15 +210,28 @@ fn processed(request: &VerifySignatureRequest) -> Vec<String> {
         .collect()
 }
 
+/// The certificate chain of the request is not DER X.509.
+pub const BAD_CHAIN: ErrorDoc = ErrorDoc {
+    name: "malformed certificate chain",
+    code: ErrorCode::ValidationError,
+    cause: "a certificate of the request's signature.certificateChain is not DER X.509 (notation sends what the envelope holds)",
+    fix: "re-sign the artifact; the signature's chain is corrupt",
+};
+
+/// The verifier's failures that are error codes; everything else is a `success: false` result
+/// with its reason, for the trust policy level to weigh.
+pub const ERRORS: &[ErrorDoc] = &[config::BAD_PLUGIN_CONFIG, BAD_CHAIN];
+
 fn parse_chain(der_chain: &[Vec<u8>]) -> Result<Vec<Certificate>, PluginError> {
     der_chain
         .iter()
         .enumerate()
         .map(|(i, der)| {
             Certificate::from_der(der).map_err(|e| {
-                PluginError::validation(format!(
-                    "signature.certificateChain[{i}] is not a DER X.509 certificate: {e}"
-                ))
+                PluginError::new(
+                    BAD_CHAIN.code,
+                    format!("signature.certificateChain[{i}] is not a DER X.509 certificate: {e}"),
+                )
             })
         })
         .collect()

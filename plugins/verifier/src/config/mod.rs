@@ -15,6 +15,8 @@
 
 pub mod value;
 
+use notation_akv_protocol::ErrorCode;
+use notation_akv_protocol::reference::{ConfigKey, EnvVar, ErrorDoc};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -92,83 +94,155 @@ impl Default for Settings {
     }
 }
 
-/// The documented keys, in the order `--help` and the README list them.
-pub const KEYS: &[(&str, &str)] = &[
-    ("ocsp_timeout", "deadline of one OCSP request (default 5s)"),
-    ("crl_timeout", "deadline of one CRL download (default 10s)"),
-    (
-        "ocsp_nonce",
-        "send an OCSP nonce and require it back (default false)",
-    ),
-    (
-        "ocsp_certid_hash",
-        "sha1 (default, what every responder supports) or sha256",
-    ),
-    (
-        "ocsp_max_age",
-        "how long an OCSP response without nextUpdate is accepted after thisUpdate; 0 refuses them as notation does (default 24h)",
-    ),
-    (
-        "clock_skew",
-        "tolerance for responder and CA clocks on thisUpdate/nextUpdate (default 5m)",
-    ),
-    (
-        "tls_ca_file",
-        "PEM or DER bundle of extra CA certificates trusted for https responders and CRL servers",
-    ),
-    (
-        "cache",
-        "keep OCSP responses and CRLs on disk (default true)",
-    ),
-    (
-        "cache_dir",
-        "cache directory (default $XDG_CACHE_HOME/notation-akv/revocation)",
-    ),
-    (
-        "offline_bundle",
-        "directory of CRLs and OCSP responses consulted before the network",
-    ),
-    (
-        "offline_mode",
-        "prefer (bundle, then network; default) or only (never the network)",
-    ),
-    (
-        "expiry_horizon",
-        "fail when a chain certificate expires within this window, e.g. 30d (default off)",
-    ),
-    ("expiry_horizon_mode", "fail (default) or warn (log only)"),
-    (
-        "akv_status",
-        "check the AKV certificate version is enabled, unexpired and not deleted (default false)",
-    ),
-    (
-        "akv_certificates",
-        "leaf SHA-256 -> AKV certificate id, as `<sha256>=<url>` entries separated by `;` (an object in the file)",
-    ),
-    (
-        "akv_timeout",
-        "deadline of one Azure Key Vault request (default 10s)",
-    ),
-    (
-        "akv_credential_type",
-        "credential for akv_status, as the signer's credential_type (default: NOTATION_AKV_CREDENTIAL_TYPE, else default)",
-    ),
-    (
-        "akv_client_id",
-        "client id for akv_status, as the signer's client_id",
-    ),
-    (
-        "akv_tenant_id",
-        "tenant for akv_status, as the signer's tenant_id",
-    ),
-    (
-        "akv_authority_host",
-        "Entra authority for akv_status, as the signer's authority_host",
-    ),
-    (
-        "log_file",
-        "append a line per check to this file (default: no log)",
-    ),
+/// The documented keys, in the order `--help` and the reference list them.
+pub const KEYS: &[ConfigKey] = &[
+    ConfigKey {
+        name: "ocsp_timeout",
+        value: "duration: `500ms`, `5s`, `2m`, `1h30m`, `30d`, > 0",
+        default: "5s",
+        example: "10s",
+        description: "deadline of one OCSP request",
+    },
+    ConfigKey {
+        name: "crl_timeout",
+        value: "duration, > 0",
+        default: "10s",
+        example: "30s",
+        description: "deadline of one CRL download",
+    },
+    ConfigKey {
+        name: "ocsp_nonce",
+        value: "`true` | `false` (also `1`/`0`, `yes`/`no`, `on`/`off`)",
+        default: "false",
+        example: "true",
+        description: "send an OCSP nonce and require it back",
+    },
+    ConfigKey {
+        name: "ocsp_certid_hash",
+        value: "`sha1` | `sha256`",
+        default: "sha1",
+        example: "sha256",
+        description: "hash of the OCSP CertID (sha1 is what every responder supports)",
+    },
+    ConfigKey {
+        name: "ocsp_max_age",
+        value: "duration; `0` refuses such responses, as notation does",
+        default: "24h",
+        example: "12h",
+        description: "how long an OCSP response without nextUpdate is accepted after its thisUpdate",
+    },
+    ConfigKey {
+        name: "clock_skew",
+        value: "duration",
+        default: "5m",
+        example: "30s",
+        description: "tolerance for responder and CA clocks on thisUpdate/nextUpdate",
+    },
+    ConfigKey {
+        name: "tls_ca_file",
+        value: "path of a PEM or DER bundle",
+        default: "none: platform roots only",
+        example: "/etc/ssl/internal-ca.pem",
+        description: "extra CA certificates trusted for https OCSP responders and CRL servers",
+    },
+    ConfigKey {
+        name: "cache",
+        value: "`true` | `false`",
+        default: "true",
+        example: "false",
+        description: "keep OCSP responses and CRLs on disk (re-verified when read)",
+    },
+    ConfigKey {
+        name: "cache_dir",
+        value: "path",
+        default: "$XDG_CACHE_HOME/notation-akv/revocation, else ~/.cache/notation-akv/revocation",
+        example: "/var/cache/akv-verifier",
+        description: "revocation cache directory",
+    },
+    ConfigKey {
+        name: "offline_bundle",
+        value: "path of a directory",
+        default: "none",
+        example: "/etc/notation-akv/bundle",
+        description: "directory of CRLs and OCSP responses (with the manifest.json of `bundle fetch`) consulted before the network",
+    },
+    ConfigKey {
+        name: "offline_mode",
+        value: "`prefer` | `only`",
+        default: "prefer",
+        example: "only",
+        description: "prefer: the bundle, then the network fills gaps; only: never the network",
+    },
+    ConfigKey {
+        name: "expiry_horizon",
+        value: "duration; `0` is off",
+        default: "off",
+        example: "30d",
+        description: "fail REVOCATION_CHECK when a chain certificate expires within this window",
+    },
+    ConfigKey {
+        name: "expiry_horizon_mode",
+        value: "`fail` | `warn`",
+        default: "fail",
+        example: "warn",
+        description: "what a certificate inside the horizon does: fail the check, or only write a log line",
+    },
+    ConfigKey {
+        name: "akv_status",
+        value: "`true` | `false`",
+        default: "false",
+        example: "true",
+        description: "treat a disabled, expired or deleted AKV certificate version of the signing certificate as revoked",
+    },
+    ConfigKey {
+        name: "akv_certificates",
+        value: "`<leaf sha256>=<AKV certificate id>` entries separated by `;` (an object in the file)",
+        default: "none",
+        example: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08=https://myvault.vault.azure.net/certificates/signer/0123abcd",
+        description: "which AKV certificate a leaf is, for akv_status",
+    },
+    ConfigKey {
+        name: "akv_timeout",
+        value: "duration, > 0",
+        default: "10s",
+        example: "5s",
+        description: "deadline of one Azure Key Vault request",
+    },
+    ConfigKey {
+        name: "akv_credential_type",
+        value: "as the signer's credential_type",
+        default: "NOTATION_AKV_CREDENTIAL_TYPE, else default",
+        example: "managedid",
+        description: "credential for akv_status",
+    },
+    ConfigKey {
+        name: "akv_client_id",
+        value: "as the signer's client_id",
+        default: "NOTATION_AKV_CLIENT_ID, else AZURE_CLIENT_ID",
+        example: "00000000-0000-0000-0000-000000000001",
+        description: "client id for akv_status",
+    },
+    ConfigKey {
+        name: "akv_tenant_id",
+        value: "as the signer's tenant_id",
+        default: "NOTATION_AKV_TENANT_ID, else AZURE_TENANT_ID",
+        example: "00000000-0000-0000-0000-000000000002",
+        description: "tenant for akv_status",
+    },
+    ConfigKey {
+        name: "akv_authority_host",
+        value: "as the signer's authority_host",
+        default: "from the vault host",
+        example: "https://login.microsoftonline.us",
+        description: "Entra authority for akv_status",
+    },
+    ConfigKey {
+        name: "log_file",
+        value: "path",
+        default: "no log",
+        example: "/tmp/akv-verifier.log",
+        description: "append a line per check (and per vault exchange) to this file; nothing secret is written",
+    },
 ];
 
 /// Keys handed to the Key Vault crate with the `akv_` prefix removed.
@@ -216,20 +290,66 @@ pub enum ConfigError {
     File { path: PathBuf, message: String },
 }
 
+/// The environment variables the verifier reads besides the `NOTATION_AKV_VERIFIER_<KEY>` form of
+/// [`KEYS`] (the `akv_*` keys fall back to the signer's `NOTATION_AKV_*` and `AZURE_*` variables).
+pub const ENVIRONMENT: &[EnvVar] = &[
+    EnvVar {
+        name: CONFIG_FILE_ENV,
+        description: "the JSON config file; a missing file named here is an error",
+    },
+    EnvVar {
+        name: "XDG_CONFIG_HOME",
+        description: "without NOTATION_AKV_VERIFIER_CONFIG the file is `$XDG_CONFIG_HOME/notation-akv/verifier.json` (else `~/.config`, `~/Library/Application Support` on macOS, `%APPDATA%` on Windows); a missing default file is fine",
+    },
+    EnvVar {
+        name: "XDG_CACHE_HOME",
+        description: "the default cache_dir is `$XDG_CACHE_HOME/notation-akv/revocation` (else `~/.cache`, `~/Library/Caches`, `%LOCALAPPDATA%`)",
+    },
+    EnvVar {
+        name: "HOME",
+        description: "the base of the default config and cache directories without XDG_*",
+    },
+    EnvVar {
+        name: "APPDATA",
+        description: "Windows: the default config directory",
+    },
+    EnvVar {
+        name: "LOCALAPPDATA",
+        description: "Windows: the default cache directory",
+    },
+];
+
+/// A bad `--plugin-config`: the request fails.
+pub const BAD_PLUGIN_CONFIG: ErrorDoc = ErrorDoc {
+    name: "bad plugin config",
+    code: ErrorCode::ValidationError,
+    cause: "notation verify --plugin-config names an unknown key or a malformed value (the message names the key and the known keys)",
+    fix: "correct the key or value (see the verifier's configuration keys)",
+};
+
+/// A bad setting from the environment or the config file: every requested check fails with it
+/// as the reason (`success: false`), so the trust policy level decides, instead of an error code
+/// that would fail even `audit` verifications.
+pub const BAD_SHARED_SETTING: &str = "an unknown key or a bad value in a NOTATION_AKV_VERIFIER_* variable or the config file, or a config file that cannot be read or is not a JSON object of strings, booleans and numbers";
+
 impl ConfigError {
-    /// Whether the mistake is in the command line the user just typed (as opposed to the
-    /// environment or a file that other tools share).
-    pub fn is_from_plugin_config(&self) -> bool {
-        matches!(
-            self,
-            ConfigError::UnknownKey {
-                origin: Origin::PluginConfig,
-                ..
-            } | ConfigError::BadValue {
-                origin: Origin::PluginConfig,
-                ..
+    /// The entry of a mistake in the command line the user just typed; `None` for the
+    /// environment or a file that other tools share ([`BAD_SHARED_SETTING`]).
+    pub fn doc(&self) -> Option<ErrorDoc> {
+        match self {
+            ConfigError::UnknownKey { origin, .. } | ConfigError::BadValue { origin, .. } => {
+                match origin {
+                    Origin::PluginConfig => Some(BAD_PLUGIN_CONFIG),
+                    Origin::Environment(_) | Origin::File(_) => None,
+                }
             }
-        )
+            ConfigError::File { .. } => None,
+        }
+    }
+
+    /// Whether the mistake is in the command line the user just typed.
+    pub fn is_from_plugin_config(&self) -> bool {
+        self.doc().is_some()
     }
 }
 
@@ -490,7 +610,7 @@ fn apply(
             return Err(ConfigError::UnknownKey {
                 origin: origin.clone(),
                 key: key.to_string(),
-                known: KEYS.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(", "),
+                known: KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", "),
             });
         }
     }

@@ -174,7 +174,7 @@ fn every_documented_key_is_accepted() {
         ("akv_authority_host", "https://login.microsoftonline.us"),
         ("log_file", "/tmp/log"),
     ];
-    let documented: Vec<&str> = KEYS.iter().map(|(k, _)| *k).collect();
+    let documented: Vec<&str> = KEYS.iter().map(|k| k.name).collect();
     let sampled: Vec<&str> = samples.iter().map(|(k, _)| *k).collect();
     assert_eq!(documented, sampled);
     let settings = load(&plugin_config(&samples), &env).unwrap();
@@ -188,4 +188,54 @@ fn every_documented_key_is_accepted() {
             .map(String::as_str),
         Some("azurecli")
     );
+}
+
+/// The table's literal defaults are what an unset key reads, and every example is accepted.
+#[test]
+fn the_key_table_matches_the_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = isolated(dir.path(), &[]);
+    let unset = load(&BTreeMap::new(), &env).unwrap();
+    let literal = [
+        "ocsp_timeout",
+        "crl_timeout",
+        "ocsp_nonce",
+        "ocsp_certid_hash",
+        "ocsp_max_age",
+        "clock_skew",
+        "cache",
+        "offline_mode",
+        "expiry_horizon_mode",
+        "akv_status",
+        "akv_timeout",
+    ];
+    for key in KEYS {
+        if literal.contains(&key.name) {
+            let set = load(&plugin_config(&[(key.name, key.default)]), &env);
+            assert_eq!(set.as_ref(), Ok(&unset), "{}={}", key.name, key.default);
+        }
+        let example = load(&plugin_config(&[(key.name, key.example)]), &env);
+        assert!(example.is_ok(), "{}={}: {example:?}", key.name, key.example);
+        assert!(!key.description.is_empty() && !key.value.is_empty());
+    }
+    assert_eq!(unset.expiry_horizon, None, "expiry_horizon: off");
+    assert_eq!(unset.log_file, None);
+}
+
+/// Every variable of [`ENVIRONMENT`] is read by this module, and every variable it reads is there.
+#[test]
+fn the_environment_table_matches_the_code() {
+    let code = include_str!("mod.rs").split("#[cfg(test)]").next().unwrap();
+    let read: Vec<&str> = code
+        .split("self.get(\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .chain([CONFIG_FILE_ENV])
+        .collect();
+    let mut read = read;
+    read.sort();
+    read.dedup();
+    let mut documented: Vec<&str> = ENVIRONMENT.iter().map(|v| v.name).collect();
+    documented.sort();
+    assert_eq!(read, documented);
 }

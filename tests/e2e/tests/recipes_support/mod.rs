@@ -50,7 +50,7 @@ pub fn signer_keys() -> BTreeSet<&'static str> {
 pub fn verifier_keys() -> BTreeSet<&'static str> {
     notation_akv_verifier::config::KEYS
         .iter()
-        .map(|(key, _)| *key)
+        .map(|key| key.name)
         .collect()
 }
 

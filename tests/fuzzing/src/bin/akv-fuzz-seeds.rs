@@ -328,7 +328,7 @@ async fn generate() {
     );
     let verifier_pairs: String = notation_akv_verifier::config::KEYS
         .iter()
-        .map(|(k, _)| format!("{k}=\n"))
+        .map(|k| format!("{}=\n", k.name))
         .collect();
     seeds.put("verifier_config_values", "keys", verifier_pairs);
     for (name, value) in [
