@@ -4,6 +4,7 @@
 mod common;
 
 use akv_test_pki::{ChainBuilder, KeySpec, Validity};
+use akv_test_vault::secret_scan::{Needles, scan};
 use akv_test_vault::{
     CertificateOptions, CredentialKind, Fault, FaultAction, RouteKind, TestVault,
 };
@@ -183,4 +184,64 @@ fn a_failing_vault_is_unknown_status_not_an_exit_code() {
         .result(REVOCATION);
     assert!(!success);
     assert!(reason.contains("is unknown"), "{reason}");
+}
+
+/// No secret on disk: verify-signature with the AKV status check (client secret and workload
+/// identity credentials, an enabled and a disabled version, a vault refusing with 403), with the
+/// log file on; every file under the sandbox (log, revocation cache) holds no access token the
+/// vault issued, no client secret and no federated token.
+#[test]
+fn no_secret_reaches_any_file_the_verifier_writes() {
+    let vault = TestVault::start().unwrap();
+    let chain = ChainBuilder::new(KeySpec::Ec256).build().unwrap();
+    let version = vault
+        .add_certificate("scan", &chain, CertificateOptions::default())
+        .unwrap();
+    let root = tempfile::tempdir().unwrap();
+    for (i, kind) in [CredentialKind::ClientSecret, CredentialKind::FederatedToken]
+        .into_iter()
+        .enumerate()
+    {
+        let mut sandbox = Sandbox::new();
+        for (k, v) in vault.credential_env(kind) {
+            sandbox.set(&k, &v);
+        }
+        sandbox.set("NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK", "1");
+        let log = root.path().join(format!("verifier-{i}.log"));
+        sandbox.set("NOTATION_AKV_VERIFIER_LOG_FILE", log.to_str().unwrap());
+        let request = status_request(&chain).attribute(KEY_ID_ATTRIBUTE, json!(version.kid));
+        assert!(sandbox.verify(&request.json()).result(REVOCATION).0);
+        vault
+            .set_certificate_enabled("scan", &version.version, false)
+            .unwrap();
+        assert!(!sandbox.verify(&request.json()).result(REVOCATION).0);
+        vault
+            .set_certificate_enabled("scan", &version.version, true)
+            .unwrap();
+        vault.inject(Fault::on(
+            "GET",
+            "/certificates/scan/**",
+            FaultAction::status(403, "Forbidden", "no certificates get permission"),
+        ));
+        assert!(!sandbox.verify(&request.json()).result(REVOCATION).0);
+        vault.clear_faults();
+        assert!(
+            std::fs::read_to_string(&log).is_ok_and(|l| !l.is_empty()),
+            "the log file is on"
+        );
+        // The sandbox's own files (cache, config) are scanned with the logs.
+        let kept = sandbox.dir.keep();
+        std::fs::rename(&kept, root.path().join(format!("sandbox-{i}"))).unwrap();
+    }
+    assert!(
+        vault.issued_tokens().len() >= 2,
+        "both credentials fetched tokens"
+    );
+    let report = scan(root.path(), &Needles::of_vault(&vault));
+    assert!(report.files.len() >= 2, "{:?}", report.files);
+    assert!(
+        report.hits.is_empty(),
+        "secrets in files the verifier wrote:\n{}",
+        report.hits.join("\n")
+    );
 }
