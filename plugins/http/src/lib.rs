@@ -36,9 +36,11 @@
 //!
 //! # Root certificates are read once, fast
 //!
-//! On Linux and the BSDs [`client_builder`] hands reqwest the system roots read by [`roots`]
-//! (same files, same `SSL_CERT_FILE` / `SSL_CERT_DIR` precedence as the platform verifier it
-//! replaces there), which costs a tenth of the general loader; see that module.
+//! On Linux and the BSDs [`client_builder`] hands reqwest a TLS configuration built once per
+//! process by [`tls`] over the system roots read by [`roots`] (same files, same `SSL_CERT_FILE` /
+//! `SSL_CERT_DIR` precedence as the platform verifier it replaces there): each root is parsed
+//! once, the certificate directories are read only when a chain does not verify against the
+//! bundle, and all the process's clients share the result; see those modules.
 //!
 //! # TCP_NODELAY
 //!
@@ -52,6 +54,8 @@ use std::sync::Once;
 pub use reqwest;
 
 pub mod roots;
+#[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
+pub mod tls;
 
 /// rustls' ring provider with aws-lc-rs' signature verification algorithms: see the crate doc.
 pub fn crypto_provider() -> rustls::crypto::CryptoProvider {
@@ -73,25 +77,50 @@ pub fn install_crypto_provider() {
 
 /// A reqwest client builder for every outbound connection: [`crypto_provider`] for TLS,
 /// `TCP_NODELAY` on, and (on Linux and the BSDs) the system roots from [`roots`]. Callers add
-/// their own timeouts, redirects, proxies and extra roots (`tls_certs_merge`).
+/// their own timeouts, redirects and proxies; extra roots go through [`client_builder_with`].
 pub fn client_builder() -> reqwest::ClientBuilder {
+    client_builder_with(&ExtraRoots::default())
+}
+
+/// [`client_builder`] that also trusts `extra` roots.
+pub fn client_builder_with(extra: &ExtraRoots) -> reqwest::ClientBuilder {
     install_crypto_provider();
-    with_system_roots(reqwest::Client::builder().tcp_nodelay(true))
+    with_roots(reqwest::Client::builder().tcp_nodelay(true), extra)
 }
 
 #[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
-fn with_system_roots(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
-    builder.tls_certs_only(
-        roots::system_roots()
+pub use tls::ExtraRoots;
+
+#[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
+fn with_roots(builder: reqwest::ClientBuilder, extra: &ExtraRoots) -> reqwest::ClientBuilder {
+    builder.use_preconfigured_tls(tls::client_config(extra))
+}
+
+/// Extra roots a caller trusts besides the platform's.
+#[cfg(not(all(unix, not(target_vendor = "apple"), not(target_os = "android"))))]
+#[derive(Debug, Clone, Default)]
+pub struct ExtraRoots(Vec<reqwest::Certificate>);
+
+#[cfg(not(all(unix, not(target_vendor = "apple"), not(target_os = "android"))))]
+impl ExtraRoots {
+    /// Each DER certificate as a root.
+    pub fn from_der(certificates: &[Vec<u8>]) -> Result<ExtraRoots, String> {
+        certificates
             .iter()
-            .filter_map(|der| reqwest::Certificate::from_der(der).ok()),
-    )
+            .map(|der| reqwest::Certificate::from_der(der).map_err(|e| e.to_string()))
+            .collect::<Result<Vec<_>, _>>()
+            .map(ExtraRoots)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 /// macOS, iOS, Windows and Android: the platform verifier asks the OS.
 #[cfg(not(all(unix, not(target_vendor = "apple"), not(target_os = "android"))))]
-fn with_system_roots(builder: reqwest::ClientBuilder) -> reqwest::ClientBuilder {
-    builder
+fn with_roots(builder: reqwest::ClientBuilder, extra: &ExtraRoots) -> reqwest::ClientBuilder {
+    builder.tls_certs_merge(extra.0.iter().cloned())
 }
 
 /// Fills `bytes` with random bytes from the operating system (`getrandom(2)` on Linux).

@@ -7,14 +7,24 @@
 //! was about 17.5 million instructions, two thirds of a warm `generate-signature`, in every
 //! process that connects anywhere.
 //!
-//! [`system_roots`] reads the same places in the same precedence, but scans only for
-//! `CERTIFICATE` sections, decodes them with the `base64` crate, drops duplicates (the bundle and
-//! the directory hold the same roots) and keeps what webpki accepts as a trust anchor (as the
-//! platform verifier does, a root it cannot parse is skipped, not fatal). The result is kept
-//! for the process, so the vault, token, OCSP, CRL and timestamp clients share one load.
+//! This module reads the same places in the same precedence, in two stages:
+//!
+//! 1. [`RootLocations::file_anchors`]: the bundle file. It scans only for `CERTIFICATE` sections,
+//!    decodes them with the `base64` crate and keeps what webpki accepts as a trust anchor, parsed
+//!    once into the form rustls verifies against (as the platform verifier does, a root it cannot
+//!    parse is skipped, not fatal).
+//! 2. [`RootLocations::directory_anchors`]: the directories, minus the sections the bundle already
+//!    had (skipped before decoding: on Debian the directory holds the bundle's roots as single
+//!    files). OpenSSL itself treats a certificate directory as a place to *look up* an issuer
+//!    when its bundle has none; [`crate::tls`] does the same: it reads the directories only
+//!    when a server's chain does not verify against the bundle alone, so the usual process
+//!    never reads them, and the roots trusted in the end are the same union as before.
+//!
+//! Both stages are kept for the process ([`system_roots`]), so the vault, token, OCSP, CRL and
+//! timestamp clients share one load.
 
 use base64::Engine as _;
-use rustls::pki_types::CertificateDer;
+use rustls::pki_types::{CertificateDer, TrustAnchor};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -27,6 +37,35 @@ const END: &[u8] = b"-----END CERTIFICATE-----";
 pub struct RootLocations {
     pub file: Option<PathBuf>,
     pub dirs: Vec<PathBuf>,
+}
+
+/// Trust anchors read from one stage, with what identifies the sections they came from.
+#[derive(Debug, Default)]
+pub struct Anchors {
+    pub anchors: Vec<TrustAnchor<'static>>,
+    seen: Seen,
+}
+
+/// What a later stage skips: the sections (by length and last 64 base64 characters, the end
+/// of the signature, before decoding) and the certificates (by length and last 32 bytes) seen
+/// so far. Cheaper than hashing whole certificates; a collision could only leave a root out
+/// (fail closed), never add one.
+#[derive(Debug, Default, Clone)]
+struct Seen {
+    sections: HashSet<(usize, Vec<u8>)>,
+    certificates: HashSet<(usize, Vec<u8>)>,
+}
+
+impl Seen {
+    fn first_section(&mut self, section: &[u8]) -> bool {
+        let tail = &section[section.len().saturating_sub(64)..];
+        self.sections.insert((section.len(), tail.to_vec()))
+    }
+
+    fn first_certificate(&mut self, der: &[u8]) -> bool {
+        let tail = &der[der.len().saturating_sub(32)..];
+        self.certificates.insert((der.len(), tail.to_vec()))
+    }
 }
 
 impl RootLocations {
@@ -51,16 +90,29 @@ impl RootLocations {
         }
     }
 
-    /// Every distinct certificate webpki accepts as a trust anchor, file first, then the
-    /// directories in order. Unreadable files are skipped.
-    pub fn load(&self) -> Vec<CertificateDer<'static>> {
-        let mut texts: Vec<Vec<u8>> = Vec::new();
-        let mut seen_files = SeenFiles::default();
+    /// Stage 1: every distinct trust anchor of the bundle file (none when there is no file or
+    /// it cannot be read).
+    pub fn file_anchors(&self) -> Anchors {
+        let mut stage = Anchors::default();
         if let Some(file) = &self.file
-            && seen_files.first_time(file)
             && let Ok(text) = std::fs::read(file)
         {
-            texts.push(text);
+            stage.add_text(&text);
+        }
+        stage
+    }
+
+    /// Stage 2: the trust anchors of the directories, in order, that `before` does not hold.
+    /// Unreadable files are skipped; a file reached by several links (`openssl rehash` makes
+    /// hash-named links) is read once.
+    pub fn directory_anchors(&self, before: &Anchors) -> Anchors {
+        let mut stage = Anchors {
+            anchors: Vec::new(),
+            seen: before.seen.clone(),
+        };
+        let mut seen_files = SeenFiles::default();
+        if let Some(file) = &self.file {
+            seen_files.first_time(file);
         }
         for dir in &self.dirs {
             let Ok(entries) = std::fs::read_dir(dir) else {
@@ -71,43 +123,82 @@ impl RootLocations {
                     && seen_files.first_time(&path)
                     && let Ok(text) = std::fs::read(&path)
                 {
-                    texts.push(text);
+                    stage.add_text(&text);
                 }
             }
         }
-        // The directory repeats the bundle's roots byte for byte (the bundle is made by
-        // concatenating those files), so a section seen before is skipped before decoding. The
-        // key is the section's length and its last 64 characters (the end of the signature):
-        // cheaper than hashing whole sections, and a collision could only leave a root out
-        // (fail closed), never add one.
-        let mut seen_sections = HashSet::new();
-        let mut seen_der = HashSet::new();
-        let mut roots = Vec::new();
-        let mut scratch = Vec::new();
-        for text in &texts {
-            for section in pem_sections(text) {
-                let tail = &section[section.len().saturating_sub(64)..];
-                if !seen_sections.insert((section.len(), tail)) {
-                    continue;
-                }
-                let Some(der) = decode_section(section, &mut scratch) else {
-                    continue;
-                };
-                if webpki::anchor_from_trusted_cert(&CertificateDer::from(der.as_slice())).is_ok()
-                    && seen_der.insert(der.clone())
-                {
-                    roots.push(CertificateDer::from(der));
-                }
-            }
-        }
-        roots
+        stage
+    }
+
+    /// Both stages: every distinct trust anchor, file first, then the directories in order.
+    pub fn load(&self) -> Vec<TrustAnchor<'static>> {
+        let file = self.file_anchors();
+        let dirs = self.directory_anchors(&file);
+        file.anchors.into_iter().chain(dirs.anchors).collect()
     }
 }
 
-/// The process's system roots (see the module doc), loaded on first use.
-pub fn system_roots() -> &'static [CertificateDer<'static>] {
-    static ROOTS: OnceLock<Vec<CertificateDer<'static>>> = OnceLock::new();
-    ROOTS.get_or_init(|| RootLocations::from_env_or_probe().load())
+impl Anchors {
+    fn add_text(&mut self, text: &[u8]) {
+        let mut scratch = Vec::new();
+        for section in pem_sections(text) {
+            if !self.seen.first_section(section) {
+                continue;
+            }
+            let Some(der) = decode_section(section, &mut scratch) else {
+                continue;
+            };
+            if let Ok(anchor) =
+                webpki::anchor_from_trusted_cert(&CertificateDer::from(der.as_slice()))
+                && self.seen.first_certificate(&der)
+            {
+                self.anchors.push(anchor.to_owned());
+            }
+        }
+    }
+}
+
+/// The process's system roots (see the module doc): stage 1 on first use, stage 2 on first
+/// [`SystemRoots::directories`] call.
+pub fn system_roots() -> &'static SystemRoots {
+    static ROOTS: OnceLock<SystemRoots> = OnceLock::new();
+    ROOTS.get_or_init(|| SystemRoots::read(RootLocations::from_env_or_probe()))
+}
+
+/// The two stages of the process's roots.
+#[derive(Debug)]
+pub struct SystemRoots {
+    locations: RootLocations,
+    file: Anchors,
+    directories: OnceLock<Vec<TrustAnchor<'static>>>,
+}
+
+impl SystemRoots {
+    /// Reads stage 1 now; stage 2 waits for [`SystemRoots::directories`].
+    pub fn read(locations: RootLocations) -> SystemRoots {
+        let file = locations.file_anchors();
+        SystemRoots {
+            locations,
+            file,
+            directories: OnceLock::new(),
+        }
+    }
+
+    /// The bundle file's anchors.
+    pub fn file(&self) -> &[TrustAnchor<'static>] {
+        &self.file.anchors
+    }
+
+    /// The directories' anchors that the bundle does not hold, read on the first call.
+    pub fn directories(&self) -> &[TrustAnchor<'static>] {
+        self.directories
+            .get_or_init(|| self.locations.directory_anchors(&self.file).anchors)
+    }
+
+    /// Whether any directory is configured (so [`SystemRoots::directories`] may add roots).
+    pub fn has_directories(&self) -> bool {
+        !self.locations.dirs.is_empty()
+    }
 }
 
 /// Each file once, however many links lead to it (`openssl rehash` makes hash-named links).
@@ -204,10 +295,16 @@ mod tests {
         .load();
         assert!(bundle.len() > 100);
         // The directory holds the bundle's roots as single files (plus local additions such as
-        // a snakeoil certificate): each distinct root is there once.
-        let distinct: HashSet<&[u8]> = both.iter().map(|c| c.as_ref()).collect();
-        assert_eq!(distinct.len(), both.len(), "no duplicates");
-        assert!(bundle.iter().all(|c| distinct.contains(c.as_ref())));
+        // a snakeoil certificate): the bundle's roots come first, then only what the directory
+        // adds.
+        let key = |a: &TrustAnchor<'_>| (a.subject.to_vec(), a.subject_public_key_info.to_vec());
+        assert_eq!(&both[..bundle.len()], &bundle[..]);
+        let in_bundle: HashSet<_> = bundle.iter().map(key).collect();
+        assert!(
+            both[bundle.len()..]
+                .iter()
+                .all(|a| !in_bundle.contains(&key(a)))
+        );
         assert!(both.len() < bundle.len() + 10, "{} roots", both.len());
     }
 

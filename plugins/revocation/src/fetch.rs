@@ -30,21 +30,15 @@ pub(crate) struct Fetcher {
     /// more than a whole check answered from the cache or the bundle.
     client: std::sync::OnceLock<Result<reqwest::Client, String>>,
     proxies: Vec<reqwest::Proxy>,
-    roots: Vec<reqwest::Certificate>,
+    roots: notation_akv_http::ExtraRoots,
     policy: Policy,
     requests: AtomicU64,
 }
 
 impl Fetcher {
     pub(crate) fn new(config: &RevocationConfig, offline: bool) -> Result<Self, FetchSetupError> {
-        let roots = config
-            .extra_tls_roots
-            .iter()
-            .map(|der| {
-                reqwest::Certificate::from_der(der)
-                    .map_err(|e| FetchSetupError::TlsRoot(e.to_string()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let roots = notation_akv_http::ExtraRoots::from_der(&config.extra_tls_roots)
+            .map_err(FetchSetupError::TlsRoot)?;
         Ok(Self {
             client: std::sync::OnceLock::new(),
             proxies: proxies(&config.proxy)?,
@@ -79,7 +73,7 @@ impl Fetcher {
                         attempt.follow()
                     }
                 });
-                let mut builder = notation_akv_http::client_builder()
+                let mut builder = notation_akv_http::client_builder_with(&self.roots)
                     .no_proxy()
                     .redirect(redirects)
                     .user_agent(concat!(
@@ -89,7 +83,6 @@ impl Fetcher {
                 for p in &self.proxies {
                     builder = builder.proxy(p.clone());
                 }
-                builder = builder.tls_certs_merge(self.roots.iter().cloned());
                 builder.build().map_err(|e| e.to_string())
             })
             .as_ref()
