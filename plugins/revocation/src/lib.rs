@@ -36,8 +36,11 @@
 //! optimisations and conveniences, never a way around verification.
 //!
 //! The verdict is notation's: revoked if any certificate is revoked, ok if all are good or
-//! non-revokable, else unknown. Any revocation counts, whatever its date: notation passes no
-//! signing time for `notary.x509` signatures, which are the only ones this plugin sees.
+//! non-revokable, else unknown. Any revocation counts, whatever its date, unless the signature
+//! has an authentic signing time ([`RevocationConfig::signing_time`], `notary.x509.signingAuthority`
+//! only; notation passes none for `notary.x509`): then, as in notation, a revocation whose
+//! invalidityDate (a CRL entry's extension or an OCSP SingleResponse's singleExtensions) is later
+//! than the signing time does not revoke the signature.
 //!
 //! # Where this is better than notation-core-go (v1.3 `revocation/`)
 //!

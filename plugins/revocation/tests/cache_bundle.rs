@@ -143,10 +143,10 @@ async fn revoked_answers_are_cached_too() {
     let c = OcspChain::new().await;
     c.responder.set_status(
         &c.leaf.serial,
-        Status::Revoked {
-            time: SystemTime::now() - Duration::from_secs(5),
-            reason: Some(Reason::KeyCompromise),
-        },
+        Status::revoked(
+            SystemTime::now() - Duration::from_secs(5),
+            Some(Reason::KeyCompromise),
+        ),
     );
     check(&checker(cached(dir.path())), &c.chain()).await;
     let warm = checker(cached(dir.path()));

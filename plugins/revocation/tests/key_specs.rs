@@ -153,10 +153,7 @@ async fn verdicts_for(spec: KeySpec) {
     );
     pki.responder.set_status(
         &ocsp_revoked.serial,
-        Status::Revoked {
-            time: revoked_at,
-            reason: Some(Reason::KeyCompromise),
-        },
+        Status::revoked(revoked_at, Some(Reason::KeyCompromise)),
     );
     let result = check(&checker, &pki.chain(&pki.inter, &ocsp_revoked)).await;
     assert_eq!(result.verdict, Verdict::Revoked, "{spec}: {result}");
@@ -342,10 +339,10 @@ async fn delegated_responder(ca_spec: KeySpec, responder_spec: KeySpec) {
     let revoked = inter.issue("Delegated Revoked Leaf", &leaf_opts()).unwrap();
     responder.set_status(
         &revoked.serial,
-        Status::Revoked {
-            time: SystemTime::now() - Duration::from_secs(60),
-            reason: Some(Reason::CessationOfOperation),
-        },
+        Status::revoked(
+            SystemTime::now() - Duration::from_secs(60),
+            Some(Reason::CessationOfOperation),
+        ),
     );
     let result = check(&checker, &chain(&revoked)).await;
     assert_eq!(result.verdict, Verdict::Revoked, "{result}");

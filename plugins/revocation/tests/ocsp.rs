@@ -61,10 +61,7 @@ async fn revoked_leaf_reports_reason_and_time() {
     let when = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     c.responder.set_status(
         &c.leaf.serial,
-        Status::Revoked {
-            time: when,
-            reason: Some(Reason::KeyCompromise),
-        },
+        Status::revoked(when, Some(Reason::KeyCompromise)),
     );
     let result = c.check().await;
     assert_eq!(result.verdict, Verdict::Revoked);
@@ -88,10 +85,7 @@ async fn revoked_intermediate_revokes_the_chain() {
     let c = OcspChain::new().await;
     c.responder.set_status(
         c.inter.serial(),
-        Status::Revoked {
-            time: SystemTime::now() - Duration::from_secs(10),
-            reason: None,
-        },
+        Status::revoked(SystemTime::now() - Duration::from_secs(10), None),
     );
     let result = c.check().await;
     assert_eq!(result.verdict, Verdict::Revoked);

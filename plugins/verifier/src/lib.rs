@@ -16,7 +16,7 @@
 //! | [`horizon`] | chain certificates expiring within a configured window |
 //! | [`akv_status`] | the signing certificate's version in Azure Key Vault: enabled, unexpired, not deleted |
 //! | [`log`] | the optional log file (stdout and stderr belong to the protocol) |
-//! | [`revocation`] | settings into the revocation engine's configuration, and its answer into a reason |
+//! | [`revocation`] | settings into the revocation engine's configuration, and its answer into a reason that ends with what to do about each problem |
 //! | [`admin`] | commands for operators (`bundle fetch`, `bundle check`, `doctor`), never called by notation |
 //!
 //! Contract with notation (plugin-protocol.md §2.5, §8):

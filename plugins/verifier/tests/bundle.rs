@@ -314,10 +314,10 @@ fn a_refresh_after_a_revocation_fails_the_next_offline_verification() {
 
     responder.set_status(
         &chain.leaf_serial,
-        Status::Revoked {
-            time: SystemTime::now() - Duration::from_secs(600),
-            reason: Some(Reason::KeyCompromise),
-        },
+        Status::revoked(
+            SystemTime::now() - Duration::from_secs(600),
+            Some(Reason::KeyCompromise),
+        ),
     );
     let run = fetch(&sandbox, &pem, &bundle);
     assert_eq!(run.exit_code, 0, "{}", run.stdout);

@@ -107,10 +107,10 @@ fn revoked_leaf_names_certificate_source_reason_and_time() {
     let chain = OcspChain::new(&world);
     chain.responder.set_status(
         &chain.leaf_serial,
-        Status::Revoked {
-            time: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
-            reason: Some(Reason::KeyCompromise),
-        },
+        Status::revoked(
+            SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+            Some(Reason::KeyCompromise),
+        ),
     );
     let run = Sandbox::new().verify(&chain.request().json());
     let (success, reason) = run.result(REVOCATION);
@@ -631,10 +631,10 @@ fn revoked_leaf_of_every_key_spec_names_certificate_and_source() {
             .unwrap();
         responder.set_status(
             &ocsp_leaf.serial,
-            Status::Revoked {
-                time: SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
-                reason: Some(Reason::KeyCompromise),
-            },
+            Status::revoked(
+                SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000),
+                Some(Reason::KeyCompromise),
+            ),
         );
         let crl_leaf = intermediate
             .issue(
@@ -689,56 +689,85 @@ fn revoked_leaf_of_every_key_spec_names_certificate_and_source() {
 /// The invalidityDate rule, as notation applies it: only a signingAuthority signature has an
 /// authentic signing time, and only then does a revocation whose invalidity date is later than
 /// that time leave the signature valid. A notary.x509 signature (every RAW signature) has none,
-/// so every revocation counts.
+/// so every revocation counts. The same for a CRL entry's and an OCSP revocation's invalidityDate.
 #[test]
 fn invalidity_date_counts_only_with_an_authentic_signing_time() {
     let world = World::new();
-    let files = world.files();
-    let root = TestCa::root("invalidity root").unwrap();
-    let url = files.url("/invalidity.crl");
-    let intermediate = root
-        .intermediate("invalidity intermediate", &CertOptions::default())
-        .unwrap();
-    let dated = intermediate
-        .issue("invalidity-dated leaf", &CertOptions::crl(&url))
-        .unwrap();
-    let undated = intermediate
-        .issue("undated leaf", &CertOptions::crl(&url))
-        .unwrap();
     let invalid_from = SystemTime::UNIX_EPOCH + Duration::from_secs(1_750_000_000); // 2025-06-15
-    files.files.put(
-        "/invalidity.crl",
-        CrlBuilder::default()
-            .revoke(
-                Entry::new(&dated.serial, Some(Reason::KeyCompromise)).invalid_from(invalid_from),
+    for via in ["CRL", "OCSP"] {
+        let root = TestCa::root(&format!("{via} invalidity root")).unwrap();
+        let intermediate = root
+            .intermediate(
+                &format!("{via} invalidity intermediate"),
+                &CertOptions::default(),
             )
-            .revoke(Entry::new(&undated.serial, Some(Reason::KeyCompromise)))
-            .sign(&intermediate)
-            .unwrap(),
-    );
-    let sandbox = Sandbox::new();
-    let verify = |leaf: &[u8], signing: Option<&str>| {
-        let mut request = revocation_request(der_chain(leaf.to_vec(), &intermediate, &root))
-            .config("cache", "false")
-            .json();
-        if let Some(time) = signing {
-            let critical = &mut request["signature"]["criticalAttributes"];
-            critical["signingScheme"] = json!("notary.x509.signingAuthority");
-            critical["authenticSigningTime"] = json!(time);
+            .unwrap();
+        let files = world.files();
+        let responder = world.ocsp();
+        let pointer = match via {
+            "CRL" => CertOptions::crl(files.url("/invalidity.crl")),
+            _ => CertOptions::ocsp(responder.url()),
+        };
+        let dated = intermediate
+            .issue(&format!("{via} invalidity-dated leaf"), &pointer)
+            .unwrap();
+        let undated = intermediate
+            .issue(&format!("{via} undated leaf"), &pointer)
+            .unwrap();
+        if via == "CRL" {
+            files.files.put(
+                "/invalidity.crl",
+                CrlBuilder::default()
+                    .revoke(
+                        Entry::new(&dated.serial, Some(Reason::KeyCompromise))
+                            .invalid_from(invalid_from),
+                    )
+                    .revoke(Entry::new(&undated.serial, Some(Reason::KeyCompromise)))
+                    .sign(&intermediate)
+                    .unwrap(),
+            );
+        } else {
+            responder.add_ca(&intermediate).unwrap();
+            let revoked_at = SystemTime::now() - Duration::from_secs(3600);
+            responder.set_status(
+                &dated.serial,
+                Status::Revoked {
+                    time: revoked_at,
+                    reason: Some(Reason::KeyCompromise),
+                    invalid_from: Some(invalid_from),
+                },
+            );
+            responder.set_status(
+                &undated.serial,
+                Status::revoked(revoked_at, Some(Reason::KeyCompromise)),
+            );
         }
-        sandbox.verify(&request).result(REVOCATION)
-    };
-    let before = Some("2025-01-01T00:00:00Z");
-    let after = Some("2025-12-01T00:00:00Z");
-    assert_eq!(verify(&dated.der, before), (true, String::new()));
-    for (leaf, signing) in [
-        (&dated.der, None),
-        (&dated.der, after),
-        (&undated.der, before),
-        (&undated.der, None),
-    ] {
-        let (success, reason) = verify(leaf, signing);
-        assert!(!success, "{signing:?}");
-        assert!(reason.contains("revoked"), "{reason}");
+        let sandbox = Sandbox::new();
+        let verify = |leaf: &[u8], signing: Option<&str>| {
+            let mut request = revocation_request(der_chain(leaf.to_vec(), &intermediate, &root))
+                .config("cache", "false")
+                .json();
+            if let Some(time) = signing {
+                let critical = &mut request["signature"]["criticalAttributes"];
+                critical["signingScheme"] = json!("notary.x509.signingAuthority");
+                critical["authenticSigningTime"] = json!(time);
+            }
+            sandbox.verify(&request).result(REVOCATION)
+        };
+        let before = Some("2025-01-01T00:00:00Z");
+        let after = Some("2025-12-01T00:00:00Z");
+        // Invalid only from after the signing time: the key was sound when it signed.
+        assert_eq!(verify(&dated.der, before), (true, String::new()), "{via}");
+        for (leaf, signing) in [
+            (&dated.der, None),
+            (&dated.der, after),
+            (&undated.der, before),
+            (&undated.der, None),
+        ] {
+            let (success, reason) = verify(leaf, signing);
+            assert!(!success, "{via} {signing:?}");
+            assert!(reason.contains("revoked"), "{via}: {reason}");
+            assert!(reason.contains(via), "{via}: {reason}");
+        }
     }
 }

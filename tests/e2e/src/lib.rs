@@ -16,6 +16,7 @@
 
 pub mod bench;
 pub mod demo;
+pub mod doc_table;
 pub mod env;
 pub mod error;
 pub mod examples;

@@ -10,7 +10,8 @@ use akv_test_vault::fixtures::names;
 use akv_test_vault::{
     CertificateOptions, Fault, FaultAction, RecordedResponse, shared_with_fixtures,
 };
-use notation_akv_e2e::locate::{repo_root, workspace_binary};
+use notation_akv_e2e::doc_table;
+use notation_akv_e2e::locate::workspace_binary;
 use std::time::{Duration, Instant};
 
 mod signer_support;
@@ -356,23 +357,8 @@ fn every_fault_ends_with_its_code_and_fix_within_the_deadline() {
 
 #[test]
 fn the_docs_table_is_the_tested_matrix() {
-    let path = repo_root().join("docs/fault-matrix.md");
-    let doc = std::fs::read_to_string(&path).expect("docs/fault-matrix.md");
-    let doc_rows: Vec<&str> = doc
-        .lines()
-        .filter(|l| l.starts_with("| ") && !l.starts_with("| symptom") && !l.starts_with("|---"))
-        .collect();
-    let rows = rows();
-    for row in &rows {
-        let line = format!("| {} | `{}` | {} |", row.symptom, row.code, row.fix);
-        assert!(
-            doc_rows.iter().any(|l| l.starts_with(&line)),
-            "docs/fault-matrix.md lacks the row starting `{line}`"
-        );
-    }
-    assert_eq!(
-        doc_rows.len(),
-        rows.len(),
-        "docs/fault-matrix.md has rows the test does not run"
-    );
+    let rows = rows()
+        .into_iter()
+        .map(|row| format!("| {} | `{}` | {} |", row.symptom, row.code, row.fix));
+    doc_table::assert_matches("fault-matrix.md", "# Signer fault matrix", rows);
 }

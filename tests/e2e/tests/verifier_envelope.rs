@@ -19,8 +19,6 @@ use notation_akv_e2e::{Artifact, NotationEnv, Registry, examples, locate};
 use serde_json::{Value, json};
 use verifier_support::*;
 
-const KEY_ID: &str = "https://myvault.vault.azure.net/keys/signer/0123456789abcdef0123456789abcdef";
-const KEY_ID_ATTRIBUTE: &str = "io.github.notation-akv.keyId";
 const STORE: &str = "envelope";
 
 /// Installs `notation-akv-verifier` as plugin `akv-verifier`, keeping each request in
@@ -33,17 +31,13 @@ fn install_recording_verifier(env: &NotationEnv, capture: &Path) {
 }
 
 fn policy(env: &NotationEnv, registry: &Registry, level: &str, identities: &[&str]) {
-    env.import_trust_policy(&json!({
-        "version": "1.0",
-        "trustPolicies": [{
-            "name": "envelope",
-            "registryScopes": [registry.repository("envelope")],
-            "signatureVerification": {"level": level},
-            "trustStores": [format!("ca:{STORE}")],
-            "trustedIdentities": identities,
-        }]
-    }))
-    .unwrap();
+    envelope_policy(
+        env,
+        &registry.repository("envelope"),
+        STORE,
+        level,
+        identities,
+    );
 }
 
 fn captured(capture: &Path, command: &str) -> Value {
@@ -70,10 +64,7 @@ fn notation_verify_runs_akv_verifier_for_envelopes_that_name_it() {
     let root_pem = env.write_file("envelope-root.crt", root.pem()).unwrap();
     env.add_ca_cert(STORE, &root_pem).unwrap();
 
-    let ours = [
-        ("io.cncf.notary.verificationPlugin", "akv-verifier"),
-        (KEY_ID_ATTRIBUTE, KEY_ID),
-    ];
+    let ours = ENVELOPE_ATTRIBUTES;
     let verify = |artifact: &Artifact, extra: &[&str]| {
         let mut args = vec!["verify", "-v"];
         args.extend_from_slice(extra);

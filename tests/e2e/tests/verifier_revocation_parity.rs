@@ -48,10 +48,7 @@ struct Case {
 }
 
 fn revoked(reason: Reason) -> Status {
-    Status::Revoked {
-        time: SystemTime::now() - Duration::from_secs(3600),
-        reason: Some(reason),
-    }
+    Status::revoked(SystemTime::now() - Duration::from_secs(3600), Some(reason))
 }
 
 fn cases() -> Vec<Case> {

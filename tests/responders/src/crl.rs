@@ -101,6 +101,13 @@ fn ext(oid: &str, critical: bool, value: Vec<u8>) -> Result<Extension, FixtureEr
     })
 }
 
+/// The invalidityDate extension (RFC 5280 §5.3.2, non-critical), used by CRL entries and OCSP
+/// singleExtensions alike.
+pub(crate) fn invalidity_date(t: SystemTime) -> Result<Extension, FixtureError> {
+    let date = GeneralizedTime::from_system_time(t)?;
+    ext("2.5.29.24", false, date.to_der()?)
+}
+
 /// An OID under the documentation arc that no implementation understands.
 pub const UNKNOWN_OID: &str = "1.3.6.1.4.1.99999.1.1";
 
@@ -143,8 +150,7 @@ impl CrlBuilder {
                     entry_exts.push(ext(UNKNOWN_OID, true, vec![0x05, 0x00])?);
                 }
                 if let Some(t) = e.invalid_from {
-                    let date = GeneralizedTime::from_system_time(t)?;
-                    entry_exts.push(ext("2.5.29.24", false, date.to_der()?)?);
+                    entry_exts.push(invalidity_date(t)?);
                 }
                 Ok(RevokedCert {
                     serial_number: SerialNumber::new(&e.serial)?,

@@ -80,6 +80,8 @@ pub struct Faults {
     pub status: Option<u16>,
     /// Answer 200 with these bytes instead of calling the handler.
     pub body: Option<Vec<u8>>,
+    /// The content type of `body` (`application/octet-stream` when `None`).
+    pub content_type: Option<String>,
     /// Answer `302 Found` with this `Location` instead of calling the handler.
     pub redirect: Option<String>,
 }
@@ -223,7 +225,13 @@ async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     }
     let reply = match (faults.status, faults.body, faults.redirect) {
         (Some(status), _, _) => Reply::status(status),
-        (None, Some(body), _) => Reply::ok("application/octet-stream", body),
+        (None, Some(body), _) => Reply::ok(
+            faults
+                .content_type
+                .as_deref()
+                .unwrap_or("application/octet-stream"),
+            body,
+        ),
         (None, None, Some(location)) => Reply {
             location: Some(location),
             ..Reply::status(302)

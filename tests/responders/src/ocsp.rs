@@ -31,8 +31,22 @@ pub enum Status {
     Revoked {
         time: SystemTime,
         reason: Option<Reason>,
+        /// The invalidityDate (RFC 5280 §5.3.2) in the SingleResponse's singleExtensions: the key
+        /// is known or suspected to be compromised from this time (as CRL `Entry::invalid_from`).
+        invalid_from: Option<SystemTime>,
     },
     Unknown,
+}
+
+impl Status {
+    /// Revoked at `time` for `reason`, without an invalidityDate.
+    pub fn revoked(time: SystemTime, reason: Option<Reason>) -> Self {
+        Self::Revoked {
+            time,
+            reason,
+            invalid_from: None,
+        }
+    }
 }
 
 /// Who signs the responses.
@@ -44,6 +58,18 @@ pub enum Signer {
     Delegated { cert_der: Vec<u8>, key: Arc<Key> },
     /// The issuer's name as responder id, but another key.
     WrongKey(Arc<Key>),
+}
+
+/// Which certificate a SingleResponse names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CertIdAnswer {
+    /// The CertID of the request (a correct responder).
+    #[default]
+    AsAsked,
+    /// The requested issuer with another serial number.
+    OtherSerial,
+    /// The requested serial under another issuer (other name and key hashes).
+    OtherIssuer,
 }
 
 /// How the responder behaves; the default is a correct responder.
@@ -66,6 +92,8 @@ pub struct Behaviour {
     pub default_status: Status,
     /// Serve these bytes verbatim (e.g. a response made by `openssl ocsp`).
     pub canned: Option<Vec<u8>>,
+    /// Answer for another certificate than the one asked about (signed correctly all the same).
+    pub cert_id: CertIdAnswer,
 }
 
 impl Default for Behaviour {
@@ -80,6 +108,7 @@ impl Default for Behaviour {
             error_status: None,
             default_status: Status::Unknown,
             canned: None,
+            cert_id: CertIdAnswer::AsAsked,
         }
     }
 }
@@ -250,6 +279,28 @@ fn issued_by(id: &CertId, ca: &Certificate) -> bool {
         && hash(oid, key).as_deref() == Some(id.issuer_key_hash.as_bytes())
 }
 
+/// The CertID a response names for request `id`.
+fn answered_id(id: &CertId, answer: CertIdAnswer) -> Result<CertId, FixtureError> {
+    let mut id = id.clone();
+    match answer {
+        CertIdAnswer::AsAsked => {}
+        CertIdAnswer::OtherSerial => {
+            let mut serial = norm(id.serial_number.as_bytes());
+            serial.push(0x01);
+            id.serial_number = x509_cert::serial_number::SerialNumber::new(&serial)?;
+        }
+        CertIdAnswer::OtherIssuer => {
+            let other = |h: &der::asn1::OctetString| {
+                let flipped: Vec<u8> = h.as_bytes().iter().map(|b| !b).collect();
+                der::asn1::OctetString::new(flipped)
+            };
+            id.issuer_name_hash = other(&id.issuer_name_hash)?;
+            id.issuer_key_hash = other(&id.issuer_key_hash)?;
+        }
+    }
+    Ok(id)
+}
+
 fn gtime(t: SystemTime) -> Result<OcspGeneralizedTime, FixtureError> {
     Ok(OcspGeneralizedTime(GeneralizedTime::from_system_time(t)?))
 }
@@ -274,13 +325,23 @@ fn build(
             .get(&norm(id.serial_number.as_bytes()))
             .copied()
             .unwrap_or(b.default_status);
+        let mut single_extensions = None;
         let cert_status = match status {
             Status::Good => CertStatus::good(),
             Status::Unknown => CertStatus::unknown(),
-            Status::Revoked { time, reason } => CertStatus::revoked(RevokedInfo {
-                revocation_time: gtime(time)?,
-                revocation_reason: reason,
-            }),
+            Status::Revoked {
+                time,
+                reason,
+                invalid_from,
+            } => {
+                if let Some(t) = invalid_from {
+                    single_extensions = Some(vec![crate::crl::invalidity_date(t)?]);
+                }
+                CertStatus::revoked(RevokedInfo {
+                    revocation_time: gtime(time)?,
+                    revocation_reason: reason,
+                })
+            }
         };
         let (this_update, next_update) = if b.stale {
             (
@@ -291,11 +352,11 @@ fn build(
             (now - b.age, b.validity.map(|v| now + v))
         };
         responses.push(SingleResponse {
-            cert_id: id.clone(),
+            cert_id: answered_id(id, b.cert_id)?,
             cert_status,
             this_update: gtime(this_update)?,
             next_update: next_update.map(gtime).transpose()?,
-            single_extensions: None,
+            single_extensions,
         });
     }
     let Some((ca, ca_key)) = ca_for_response else {

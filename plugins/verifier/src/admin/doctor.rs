@@ -554,27 +554,20 @@ fn signature_steps(n: usize, signature: &Signature, context: &Context<'_>, steps
             for cert in &result.certificates {
                 s.detail(cert.to_string());
             }
-            match result.verdict {
-                Verdict::Ok => {}
-                Verdict::Revoked => {
-                    s.failed(
-                        sv.action("revocation"),
-                        "a chain certificate is revoked: sign with a new certificate",
-                    );
-                }
-                Verdict::Unknown => {
-                    let bundle_problem = result.certificates.iter().any(|c| {
-                        matches!(&c.status, CertStatus::Unknown { problems }
-                            if problems.iter().any(|(src, _)| matches!(src, notation_akv_revocation::Source::Bundle { .. })))
-                    });
-                    s.failed(
-                        sv.action("revocation"),
-                        if bundle_problem {
-                            "the offline bundle has no usable answer: refresh it with `notation-akv-verifier bundle fetch` and `bundle check`"
-                        } else {
-                            "no source gave a definitive answer: check the network path (proxy, tls_ca_file, timeouts) or provide an offline bundle"
-                        },
-                    );
+            let bundle_problem = result.certificates.iter().any(|c| {
+                matches!(&c.status, CertStatus::Unknown { problems }
+                    if problems.iter().any(|(src, _)| matches!(src, notation_akv_revocation::Source::Bundle { .. })))
+            });
+            if result.verdict == Verdict::Unknown && bundle_problem {
+                s.failed(
+                    sv.action("revocation"),
+                    "the offline bundle has no usable answer: refresh it with `notation-akv-verifier bundle fetch` and `bundle check`",
+                );
+            }
+            if result.verdict != Verdict::Ok {
+                // The same advice as the reason verify-signature gives.
+                for fix in crate::revocation::remedies(&result) {
+                    s.failed(sv.action("revocation"), fix);
                 }
             }
         }

@@ -22,6 +22,46 @@ use serde_json::{Value, json};
 pub const IDENTITY: &str = "SIGNATURE_VERIFIER.TRUSTED_IDENTITY";
 pub const REVOCATION: &str = "SIGNATURE_VERIFIER.REVOCATION_CHECK";
 
+/// The signer's key id an envelope-mode signature carries.
+pub const KEY_ID: &str =
+    "https://myvault.vault.azure.net/keys/signer/0123456789abcdef0123456789abcdef";
+pub const KEY_ID_ATTRIBUTE: &str = "io.github.notation-akv.keyId";
+/// The critical extended attributes of an envelope-mode signature: notation runs `akv-verifier`
+/// for it, and the verifier processes the key id.
+pub const ENVELOPE_ATTRIBUTES: [(&str, &str); 2] = [
+    ("io.cncf.notary.verificationPlugin", "akv-verifier"),
+    (KEY_ID_ATTRIBUTE, KEY_ID),
+];
+
+/// Installs the built `notation-akv-verifier` into `env` as plugin `akv-verifier`.
+pub fn install_verifier(env: &NotationEnv) {
+    let binary = locate::workspace_binary("notation-akv-verifier")
+        .expect("build it: cargo build -p notation-akv-verifier");
+    env.install_plugin(&binary).unwrap();
+}
+
+/// Imports a trust policy named `envelope` for `scope`: the `ca:<store>` trust store, the
+/// verification `level` and the trusted identities.
+pub fn envelope_policy(
+    env: &NotationEnv,
+    scope: &str,
+    store: &str,
+    level: &str,
+    identities: &[&str],
+) {
+    env.import_trust_policy(&json!({
+        "version": "1.0",
+        "trustPolicies": [{
+            "name": "envelope",
+            "registryScopes": [scope],
+            "signatureVerification": {"level": level},
+            "trustStores": [format!("ca:{store}")],
+            "trustedIdentities": identities,
+        }]
+    }))
+    .unwrap();
+}
+
 /// A `verify-signature` request as notation 1.3.2 marshals it for a signature without extended
 /// attributes (RAW-signed: `unprocessedAttributes` is null, `expiry` Go's zero time).
 pub fn request(chain: &[Vec<u8>], identities: &[&str], capabilities: &[&str]) -> Value {
@@ -348,10 +388,10 @@ impl OcspPki {
         responder.set_status(&good.serial, Status::Good);
         responder.set_status(
             &revoked.serial,
-            Status::Revoked {
-                time: SystemTime::now() - Duration::from_secs(600),
-                reason: Some(Reason::KeyCompromise),
-            },
+            Status::revoked(
+                SystemTime::now() - Duration::from_secs(600),
+                Some(Reason::KeyCompromise),
+            ),
         );
         OcspPki {
             root,
