@@ -41,7 +41,16 @@ pub struct Material {
     pub key_version: String,
     /// DER certificates as standard base64, leaf first.
     pub chain: Vec<String>,
+    /// The revision of the chain rules ([`CHAIN_RULES`]) the chain passed before it was cached;
+    /// 0 for material not yet checked (and for entries written before this field existed).
+    #[serde(default)]
+    pub accepted_under: u32,
 }
+
+/// The revision of the checks [`check_chain`] applies. Cached material accepted under this
+/// revision is re-checked only for what changes with time (validity periods); raise it when the
+/// rules change, so every cached chain is checked in full once more.
+pub const CHAIN_RULES: u32 = 1;
 
 impl Material {
     pub fn chain_der(&self) -> Result<Vec<Vec<u8>>, SignError> {
@@ -107,12 +116,26 @@ impl Resolver<'_> {
     pub async fn resolve(&self) -> Result<(Material, Origin, CacheKey), SignError> {
         let bundle = self.read_bundle()?;
         let key = self.cache_key(bundle.as_deref());
-        if let Some(material) = self.cache.and_then(|c| c.get::<Material>(&key)) {
-            check_chain(&material.certificates()?, material.key_spec)?;
+        if let Some(cache) = self.cache
+            && let Some(mut material) = cache.get::<Material>(&key)
+        {
+            let chain = material.certificates()?;
+            if material.accepted_under == CHAIN_RULES {
+                recheck_chain(&chain)?;
+            } else {
+                // Written before these rules: checked in full, then marked, if the entry
+                // never expires (rewriting a versionless one would extend its lifetime).
+                check_chain(&chain, material.key_spec)?;
+                if key.version.is_some() {
+                    material.accepted_under = CHAIN_RULES;
+                    cache.put(&key, &material);
+                }
+            }
             return Ok((material, Origin::Cache, key));
         }
-        let material = self.fetch(bundle.as_deref()).await?;
+        let mut material = self.fetch(bundle.as_deref()).await?;
         check_chain(&material.certificates()?, material.key_spec)?;
+        material.accepted_under = CHAIN_RULES;
         if let Some(cache) = self.cache {
             cache.put(&key, &material);
         }
@@ -374,21 +397,17 @@ fn material(chain: &[Certificate], kid: &str, id: &ObjectId) -> Result<Material,
         key_name,
         key_version,
         chain: chain.iter().map(|c| STANDARD.encode(c.der())).collect(),
+        accepted_under: 0,
     })
 }
 
 /// Checks the chain against the Notary Project rules now, reporting every violation with its
 /// rule id and fix.
 pub fn check_chain(chain: &[Certificate], spec: KeySpec) -> Result<(), SignError> {
-    let violations = notation_akv_x509::validate_code_signing_chain(chain, Some(SystemTime::now()));
-    if !violations.is_empty() {
-        let list: Vec<String> = violations.iter().map(|v| v.to_string()).collect();
-        return Err(SignError::Certificate(format!(
-            "the certificate chain does not meet the Notary Project requirements, so notation would reject \
-             the signature: {}",
-            list.join("; ")
-        )));
-    }
+    refuse(notation_akv_x509::validate_code_signing_chain(
+        chain,
+        Some(SystemTime::now()),
+    ))?;
     let leaf_spec = chain
         .first()
         .map(|leaf| key_spec(leaf.public_key()))
@@ -400,6 +419,27 @@ pub fn check_chain(chain: &[Certificate], spec: KeySpec) -> Result<(), SignError
         ));
     }
     Ok(())
+}
+
+/// Re-checks now a cached chain that [`check_chain`] accepted under [`CHAIN_RULES`]: only what
+/// changes with time (see `revalidate_accepted_chain`).
+fn recheck_chain(chain: &[Certificate]) -> Result<(), SignError> {
+    refuse(notation_akv_x509::revalidate_accepted_chain(
+        chain,
+        SystemTime::now(),
+    ))
+}
+
+fn refuse(violations: Vec<notation_akv_x509::Violation>) -> Result<(), SignError> {
+    if violations.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<String> = violations.iter().map(|v| v.to_string()).collect();
+    Err(SignError::Certificate(format!(
+        "the certificate chain does not meet the Notary Project requirements, so notation would reject \
+         the signature: {}",
+        list.join("; ")
+    )))
 }
 
 /// Certificates in a base64 PKCS#12 with the empty password, and whether it held a private key

@@ -283,6 +283,42 @@ fn warm_sign_is_one_vault_request_and_cold_is_two() {
 }
 
 #[test]
+fn a_cached_chain_is_refused_once_it_expires_without_asking_the_vault() {
+    // A warm run re-checks a cached chain only for what changes with time: its validity.
+    let s = shared_with_fixtures();
+    let now = time::OffsetDateTime::now_utc();
+    let chain = akv_test_pki::ChainBuilder::self_signed(KeySpec::Ec256)
+        .common_name("akv-test expires-soon")
+        .validity(akv_test_pki::Validity::Explicit {
+            not_before: now - time::Duration::hours(1),
+            not_after: now + time::Duration::seconds(10),
+        })
+        .build()
+        .unwrap();
+    let id = s
+        .vault
+        .add_certificate("count-expires-soon", &chain, CertificateOptions::default())
+        .unwrap()
+        .id;
+    let plugin = Plugin::new();
+    plugin.describe_and_sign(&id, json!({})).unwrap();
+    let fetched = count("/count-expires-soon", RouteKind::GetSecret, true);
+    assert_eq!(fetched, 1);
+    let after = chain.leaf().not_after() + time::Duration::milliseconds(1500);
+    std::thread::sleep((after - time::OffsetDateTime::now_utc()).unsigned_abs());
+    let out = plugin.describe(&id, json!({}));
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    let err = out.stderr;
+    assert_eq!(code(&err), "VALIDATION_ERROR", "{err}");
+    assert!(message(&err).contains("[validity.expired]"), "{err}");
+    assert_eq!(
+        count("/count-expires-soon", RouteKind::GetSecret, true),
+        fetched,
+        "decided from the cache"
+    );
+}
+
+#[test]
 fn corrupt_cache_entries_are_rebuilt() {
     let id = private_copy(&names::self_signed(KeySpec::Ec256), "count-corrupt");
     let plugin = Plugin::new();

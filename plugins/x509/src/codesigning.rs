@@ -164,6 +164,19 @@ pub fn validate_code_signing_chain(
     out.0
 }
 
+/// Re-checks at `at` a chain that [`validate_code_signing_chain`] accepted earlier, byte for byte
+/// the same (the signer's cache holds only chains it accepted before writing them): only the
+/// validity periods, because every other rule (structure, signatures, key usages, algorithms)
+/// is a property of the bytes and cannot change. This skips the chain's signature verifications,
+/// the larger part of a warm signing process's own work.
+pub fn revalidate_accepted_chain(chain: &[Certificate], at: SystemTime) -> Vec<Violation> {
+    let mut out = Violations(Vec::new());
+    for cert in chain {
+        check_validity(&mut out, cert, at);
+    }
+    out.0
+}
+
 struct Violations(Vec<Violation>);
 
 impl Violations {

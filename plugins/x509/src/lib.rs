@@ -41,7 +41,7 @@ pub mod signed_data;
 
 pub use cert::{Bundle, CertError, CertRef, Certificate, parse_bundle};
 pub use chain::{ChainError, build_chain};
-pub use codesigning::{Rule, Violation, validate_code_signing_chain};
+pub use codesigning::{Rule, Violation, revalidate_accepted_chain, validate_code_signing_chain};
 pub use key::{
     Jwk, KeyError, SignatureError, key_spec, matches_jwk, verify_digest_signature,
     verify_plugin_signature,

@@ -6,7 +6,9 @@ use std::time::SystemTime;
 
 use akv_test_pki::{ChainBuilder, KeySpec, Validity};
 use common::*;
-use notation_akv_x509::{Certificate, Rule, validate_code_signing_chain};
+use notation_akv_x509::{
+    Certificate, Rule, revalidate_accepted_chain, validate_code_signing_chain,
+};
 use rcgen::{BasicConstraints, ExtendedKeyUsagePurpose, IsCa, KeyUsagePurpose, PKCS_ED25519};
 
 fn rules(chain: &[&Certificate], at: Option<SystemTime>) -> Vec<Rule> {
@@ -252,6 +254,29 @@ fn validity_is_checked_only_when_a_time_is_given() {
         assert_eq!(v[0].certificate.as_ref().unwrap(), &certs[0].reference());
         assert!(validate_code_signing_chain(&certs, None).is_empty());
     }
+}
+
+#[test]
+fn an_accepted_chain_is_rechecked_for_its_validity_only() {
+    for (validity, rules) in [
+        (Validity::Valid, vec![]),
+        (Validity::Expired, vec![Rule::ValidityExpired]),
+        (Validity::NotYetValid, vec![Rule::ValidityNotYetValid]),
+    ] {
+        let chain = ChainBuilder::new(KeySpec::Ec256)
+            .validity(validity)
+            .build()
+            .unwrap();
+        let certs: Vec<Certificate> = chain.der_chain().iter().map(|d| cert(d)).collect();
+        let v = revalidate_accepted_chain(&certs, SystemTime::now());
+        assert_eq!(v.iter().map(|v| v.rule).collect::<Vec<_>>(), rules);
+    }
+    // The rules that depend only on the bytes are not looked at again: a chain whose shape the
+    // full check refuses is the caller's to never pass here.
+    let (leaf, _, root) = compliant_chain();
+    let broken = [leaf.cert.clone(), root.cert.clone()];
+    assert!(!validate_code_signing_chain(&broken, None).is_empty());
+    assert!(revalidate_accepted_chain(&broken, SystemTime::now()).is_empty());
 }
 
 #[test]
