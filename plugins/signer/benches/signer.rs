@@ -133,10 +133,6 @@ fn main() {
     let SharedVault { vault, fixtures } = shared_with_fixtures();
     let home = tempfile::tempdir().expect("temp home");
     let mut env = vault.credential_env(CredentialKind::ClientSecret);
-    env.push((
-        "NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK".into(),
-        "1".into(),
-    ));
     env.push(("HOME".into(), home.path().display().to_string()));
     let builds = bench::builds(
         PathBuf::from(env!("CARGO_BIN_EXE_notation-akv")),
