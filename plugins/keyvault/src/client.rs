@@ -137,11 +137,6 @@ impl std::fmt::Debug for VaultClient {
     }
 }
 
-/// A client that could not be set up (bad TLS configuration and the like).
-#[derive(Debug, thiserror::Error)]
-#[error("cannot set up the Azure Key Vault client: {0}")]
-pub struct SetupError(pub String);
-
 impl VaultClient {
     /// Prepares access to the vault at `endpoint` (`https://host[:port]/`). No network yet.
     pub fn new(
@@ -151,7 +146,7 @@ impl VaultClient {
         deadline: Deadline,
         log: RequestLog,
         env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<VaultClient, SetupError> {
+    ) -> VaultClient {
         let exchanges = ExchangeLogPolicy::new(log.clone());
         let options = client_options(settings.timeout, exchanges.clone());
         let credential = ChainedCredential::build(&CredentialInputs {
@@ -169,7 +164,7 @@ impl VaultClient {
         let preauth = PreAuthorizePolicy::new(vault.clone(), credential.clone(), log.clone());
         let mut options = options;
         options.per_try_policies.insert(0, preauth.clone());
-        Ok(VaultClient {
+        VaultClient {
             endpoint: endpoint.clone(),
             vault,
             credential,
@@ -181,7 +176,7 @@ impl VaultClient {
             keys: OnceLock::new(),
             certificates: OnceLock::new(),
             secrets: OnceLock::new(),
-        })
+        }
     }
 
     /// Remembers vault auth challenges in `cache`, so later processes skip the challenge round

@@ -50,8 +50,7 @@ impl Session {
             deadline,
             log.clone(),
             env,
-        )
-        .map_err(|e| SignError::Internal(e.to_string()))?;
+        );
         let cache = Cache::open(&config.vault.cache, log.clone());
         if let Some(cache) = &cache {
             vault.remember_challenges(cache.clone());

@@ -195,8 +195,7 @@ impl Vault {
             Deadline::new(settings.timeout),
             log,
             env,
-        )
-        .map_err(|e| UsageError(e.to_string()))?;
+        );
         Ok(Vault {
             id,
             settings,
