@@ -12,7 +12,7 @@ use crate::deadline::{Deadline, call};
 use crate::error::{Operation, ServiceDetail, Target, VaultError};
 use crate::log::RequestLog;
 use crate::preauth::PreAuthorizePolicy;
-use crate::settings::{INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK, VaultSettings};
+use crate::settings::VaultSettings;
 use crate::transport::{ExchangeLogPolicy, client_options};
 use azure_core::http::{ClientOptions, RequestContent};
 use azure_security_keyvault_certificates::{
@@ -109,13 +109,17 @@ pub struct Signed {
     pub signature: Vec<u8>,
 }
 
+/// The SDK's check that a vault's 401 challenge names the vault host's domain (a token for
+/// `https://vault.azure.net` goes only to `*.vault.azure.net`). Always on: there is no setting or
+/// variable that turns it off.
+const VERIFY_CHALLENGE_RESOURCE: bool = true;
+
 /// One command's access to one vault.
 pub struct VaultClient {
     endpoint: Url,
     vault: String,
     credential: Arc<ChainedCredential>,
     options: ClientOptions,
-    verify_challenge_resource: bool,
     deadline: Deadline,
     log: RequestLog,
     exchanges: Arc<ExchangeLogPolicy>,
@@ -133,11 +137,6 @@ impl std::fmt::Debug for VaultClient {
     }
 }
 
-/// A client that could not be set up (bad TLS configuration and the like).
-#[derive(Debug, thiserror::Error)]
-#[error("cannot set up the Azure Key Vault client: {0}")]
-pub struct SetupError(pub String);
-
 impl VaultClient {
     /// Prepares access to the vault at `endpoint` (`https://host[:port]/`). No network yet.
     pub fn new(
@@ -147,10 +146,7 @@ impl VaultClient {
         deadline: Deadline,
         log: RequestLog,
         env: &dyn Fn(&str) -> Option<String>,
-    ) -> Result<VaultClient, SetupError> {
-        settings
-            .check_vault_host(endpoint)
-            .map_err(|e| SetupError(e.0))?;
+    ) -> VaultClient {
         let exchanges = ExchangeLogPolicy::new(log.clone());
         let options = client_options(settings.timeout, exchanges.clone());
         let credential = ChainedCredential::build(&CredentialInputs {
@@ -159,32 +155,20 @@ impl VaultClient {
             client_options: options.clone(),
             env,
         });
-        if settings.insecure_skip_challenge_resource_check {
-            log.note(&format!(
-                "INSECURE: {INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK} is set; the vault's auth challenge \
-                 is not checked against the vault host"
-            ));
-        }
         let vault = match endpoint.port() {
             Some(p) => format!("{}:{p}", endpoint.host_str().unwrap_or_default()),
             None => endpoint.host_str().unwrap_or_default().to_string(),
         };
         // Vault requests (not token requests) also pass the pre-authorization policy, ahead of
         // the exchange log so the log shows what was really sent.
-        let preauth = PreAuthorizePolicy::new(
-            vault.clone(),
-            credential.clone(),
-            !settings.insecure_skip_challenge_resource_check,
-            log.clone(),
-        );
+        let preauth = PreAuthorizePolicy::new(vault.clone(), credential.clone(), log.clone());
         let mut options = options;
         options.per_try_policies.insert(0, preauth.clone());
-        Ok(VaultClient {
+        VaultClient {
             endpoint: endpoint.clone(),
             vault,
             credential,
             options,
-            verify_challenge_resource: !settings.insecure_skip_challenge_resource_check,
             deadline,
             log,
             exchanges,
@@ -192,7 +176,7 @@ impl VaultClient {
             keys: OnceLock::new(),
             certificates: OnceLock::new(),
             secrets: OnceLock::new(),
-        })
+        }
     }
 
     /// Remembers vault auth challenges in `cache`, so later processes skip the challenge round
@@ -250,7 +234,7 @@ impl VaultClient {
             self.credential.clone(),
             Some(KeyClientOptions {
                 client_options: self.options.clone(),
-                verify_challenge_resource: Some(self.verify_challenge_resource),
+                verify_challenge_resource: Some(VERIFY_CHALLENGE_RESOURCE),
                 ..Default::default()
             }),
         )?;
@@ -266,7 +250,7 @@ impl VaultClient {
             self.credential.clone(),
             Some(CertificateClientOptions {
                 client_options: self.options.clone(),
-                verify_challenge_resource: Some(self.verify_challenge_resource),
+                verify_challenge_resource: Some(VERIFY_CHALLENGE_RESOURCE),
                 ..Default::default()
             }),
         )?;
@@ -282,7 +266,7 @@ impl VaultClient {
             self.credential.clone(),
             Some(SecretClientOptions {
                 client_options: self.options.clone(),
-                verify_challenge_resource: Some(self.verify_challenge_resource),
+                verify_challenge_resource: Some(VERIFY_CHALLENGE_RESOURCE),
                 ..Default::default()
             }),
         )?;

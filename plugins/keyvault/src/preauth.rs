@@ -25,7 +25,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 pub struct PreAuthorizePolicy {
     vault: String,
     credential: Arc<dyn TokenCredential>,
-    verify_resource: bool,
     cache: OnceLock<Cache>,
     scope: Mutex<Option<String>>,
     log: RequestLog,
@@ -35,13 +34,11 @@ impl PreAuthorizePolicy {
     pub fn new(
         vault: String,
         credential: Arc<dyn TokenCredential>,
-        verify_resource: bool,
         log: RequestLog,
     ) -> Arc<PreAuthorizePolicy> {
         Arc::new(PreAuthorizePolicy {
             vault,
             credential,
-            verify_resource,
             cache: OnceLock::new(),
             scope: Mutex::new(None),
             log,
@@ -90,9 +87,6 @@ impl PreAuthorizePolicy {
 
     /// The SDK's rule: the vault host must be a subdomain of the scope's host.
     fn acceptable(&self, scope: &str) -> bool {
-        if !self.verify_resource {
-            return true;
-        }
         let Some(scope_host) = url::Url::parse(scope)
             .ok()
             .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
@@ -175,13 +169,8 @@ mod tests {
         }
     }
 
-    fn policy(vault: &str, verify: bool) -> Arc<PreAuthorizePolicy> {
-        PreAuthorizePolicy::new(
-            vault.into(),
-            Arc::new(NoCredential),
-            verify,
-            RequestLog::disabled(),
-        )
+    fn policy(vault: &str) -> Arc<PreAuthorizePolicy> {
+        PreAuthorizePolicy::new(vault.into(), Arc::new(NoCredential), RequestLog::disabled())
     }
 
     #[test]
@@ -201,21 +190,18 @@ mod tests {
 
     #[test]
     fn only_scopes_matching_the_vault_host_are_remembered() {
-        let p = policy("v.vault.azure.net", true);
+        let p = policy("v.vault.azure.net");
         p.learn(r#"Bearer resource="https://vault.azure.net""#);
         assert_eq!(
             p.remembered().as_deref(),
             Some("https://vault.azure.net/.default")
         );
-        let evil = policy("v.vault.azure.net", true);
+        let evil = policy("v.vault.azure.net");
         evil.learn(r#"Bearer resource="https://attacker.example""#);
         assert_eq!(evil.remembered(), None);
-        let local = policy("127.0.0.1:8443", true);
+        let local = policy("127.0.0.1:8443");
         local.learn(r#"Bearer resource="https://vault.azure.net""#);
         assert_eq!(local.remembered(), None, "the SDK's check applies");
-        let insecure = policy("127.0.0.1:8443", false);
-        insecure.learn(r#"Bearer resource="https://vault.azure.net""#);
-        assert!(insecure.remembered().is_some());
     }
 
     #[test]
@@ -226,16 +212,16 @@ mod tests {
             versionless_ttl: std::time::Duration::from_secs(60),
             dir: Some(dir.path().join("c")),
         };
-        let first = policy("v.vault.azure.net", true);
+        let first = policy("v.vault.azure.net");
         first.persist_in(Cache::open(&settings, RequestLog::disabled()).unwrap());
         first.learn(r#"Bearer resource="https://vault.azure.net""#);
-        let second = policy("v.vault.azure.net", true);
+        let second = policy("v.vault.azure.net");
         second.persist_in(Cache::open(&settings, RequestLog::disabled()).unwrap());
         assert_eq!(
             second.remembered().as_deref(),
             Some("https://vault.azure.net/.default")
         );
-        let other_vault = policy("w.vault.azure.net", true);
+        let other_vault = policy("w.vault.azure.net");
         other_vault.persist_in(Cache::open(&settings, RequestLog::disabled()).unwrap());
         assert_eq!(other_vault.remembered(), None);
     }

@@ -11,12 +11,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Environment variable that disables the SDK's challenge-resource check, needed only to reach a
-/// vault whose host is not a Key Vault domain (the project's test vault on 127.0.0.1). Insecure:
-/// a vault could then ask for a token of any audience. Its use is written to the log.
-pub const INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK: &str =
-    "NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK";
-
 /// Prefix of the environment-variable form of every config key.
 pub const ENV_PREFIX: &str = "NOTATION_AKV_";
 
@@ -154,10 +148,6 @@ pub const ENVIRONMENT: &[EnvVar] = &[
         name: "HOME",
         description: "without XDG_CACHE_HOME the default `cache_dir` is `$HOME/.cache/notation-akv`; without either the cache is off",
     },
-    EnvVar {
-        name: INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK,
-        description: "`1`: test vaults only; skip the check that the vault's auth challenge names a Key Vault domain. Honoured for a loopback vault host only, refused (VALIDATION_ERROR) for any other",
-    },
 ];
 
 /// A config value was missing, unknown or malformed.
@@ -233,16 +223,6 @@ fn edit_distance(a: &str, b: &str) -> usize {
         }
     }
     rows[a.len()][b.len()]
-}
-
-/// Whether the URL's host is a loopback address or `localhost`.
-pub fn is_loopback(url: &url::Url) -> bool {
-    match url.host() {
-        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        None => false,
-    }
 }
 
 /// The process environment, as [`ConfigReader`] wants it.
@@ -349,18 +329,6 @@ impl<'a> ConfigReader<'a> {
         }
     }
 
-    /// Whether the named environment variable is set to a true value (for switches that are
-    /// deliberately environment-only).
-    pub fn env_flag(&self, name: &str) -> bool {
-        matches!(
-            (self.env)(name)
-                .as_deref()
-                .map(str::to_ascii_lowercase)
-                .as_deref(),
-            Some("1" | "true" | "yes")
-        )
-    }
-
     pub fn env(&self, name: &str) -> Option<String> {
         (self.env)(name).filter(|v| !v.is_empty())
     }
@@ -438,8 +406,6 @@ pub struct VaultSettings {
     pub timeout: Duration,
     pub cache: CacheSettings,
     pub log_file: Option<PathBuf>,
-    /// From [`INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK`] only, never from the plugin config.
-    pub insecure_skip_challenge_resource_check: bool,
 }
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -491,25 +457,7 @@ impl VaultSettings {
                 dir,
             },
             log_file: reader.string("log_file")?.map(PathBuf::from),
-            insecure_skip_challenge_resource_check: reader
-                .env_flag(INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK),
         })
-    }
-
-    /// The test-only switch [`INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK`] takes effect only for a
-    /// vault on a loopback address (127.0.0.0/8, ::1, `localhost`): for any other host it is
-    /// refused, so a variable left behind in a pipeline can never send a token to a host that
-    /// only claims to be a vault.
-    pub fn check_vault_host(&self, endpoint: &url::Url) -> Result<(), SettingsError> {
-        if !self.insecure_skip_challenge_resource_check || is_loopback(endpoint) {
-            return Ok(());
-        }
-        Err(SettingsError(format!(
-            "{INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK} is set, but vault host {} is not a loopback address: \
-             the switch only serves a local test vault on 127.0.0.1, ::1 or localhost and is refused for any \
-             other host (it would let a host that merely claims to be a vault receive a token). Unset it",
-            endpoint.host_str().unwrap_or_default()
-        )))
     }
 
     /// The names of [`KEYS`].
@@ -548,7 +496,6 @@ mod tests {
             Some(PathBuf::from("/home/u/.cache/notation-akv"))
         );
         assert_eq!(s.log_file, None);
-        assert!(!s.insecure_skip_challenge_resource_check);
     }
 
     #[test]
@@ -607,46 +554,6 @@ mod tests {
             err.contains("environment variable NOTATION_AKV_CACHE"),
             "{err}"
         );
-    }
-
-    #[test]
-    fn insecure_switch_is_environment_only() {
-        let s = read(&[], &[(INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK, "1")]).unwrap();
-        assert!(s.insecure_skip_challenge_resource_check);
-    }
-
-    #[test]
-    fn the_insecure_switch_is_honoured_for_loopback_vaults_only() {
-        let on = read(&[], &[(INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK, "1")]).unwrap();
-        let off = read(&[], &[]).unwrap();
-        for host in [
-            "https://127.0.0.1:8443/",
-            "https://127.8.9.10/",
-            "https://[::1]:443/",
-            "https://localhost:1/",
-            "https://LOCALHOST/",
-        ] {
-            let url = url::Url::parse(host).unwrap();
-            assert!(on.check_vault_host(&url).is_ok(), "{host}");
-        }
-        for host in [
-            "https://myvault.vault.azure.net/",
-            "https://10.0.0.1/",
-            "https://localhost.example.com/",
-            "https://128.0.0.1/",
-        ] {
-            let url = url::Url::parse(host).unwrap();
-            let err = on.check_vault_host(&url).unwrap_err().0;
-            assert!(err.contains("is not a loopback address"), "{err}");
-            assert!(
-                err.contains(INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK),
-                "{err}"
-            );
-            assert!(
-                off.check_vault_host(&url).is_ok(),
-                "{host}: off is always fine"
-            );
-        }
     }
 
     #[test]
@@ -762,7 +669,6 @@ mod tests {
             }
         }
         read.remove(ENV_PREFIX);
-        read.insert(INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK);
         let documented: std::collections::BTreeSet<&str> =
             ENVIRONMENT.iter().map(|v| v.name).collect();
         assert_eq!(read, documented);

@@ -421,12 +421,6 @@ fn describe_settings(
         })
         .collect();
     lines.push(describe_source(&effective.chain));
-    if vault.insecure_skip_challenge_resource_check {
-        lines.push(format!(
-            "INSECURE: {} is set; the vault's auth challenge is not checked against the vault host",
-            notation_akv_keyvault::settings::INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK
-        ));
-    }
     lines
 }
 

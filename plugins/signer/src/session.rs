@@ -32,7 +32,6 @@ impl Session {
     ) -> Result<Session, SignError> {
         let config = SignerConfig::read(plugin_config, env)?;
         let id = ObjectId::parse(key_id)?;
-        config.vault.check_vault_host(id.endpoint())?;
         let log = match &config.vault.log_file {
             Some(path) => RequestLog::open(path).map_err(|e| {
                 SignError::Config(notation_akv_keyvault::settings::SettingsError(format!(
@@ -51,8 +50,7 @@ impl Session {
             deadline,
             log.clone(),
             env,
-        )
-        .map_err(|e| SignError::Internal(e.to_string()))?;
+        );
         let cache = Cache::open(&config.vault.cache, log.clone());
         if let Some(cache) = &cache {
             vault.remember_challenges(cache.clone());

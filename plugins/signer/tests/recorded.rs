@@ -92,6 +92,9 @@ struct Setup {
     plugin: Plugin,
     name: &'static str,
     id: String,
+    /// The key id (`/keys/…`) of the certificate, and a `ca_certs` file holding its chain.
+    kid: String,
+    chain_file: std::path::PathBuf,
     at: std::cell::Cell<At>,
 }
 
@@ -99,19 +102,20 @@ fn setup_with(config: VaultConfig, kind: CredentialKind) -> Setup {
     let vault = TestVault::start_with(config).unwrap();
     let chain = ChainBuilder::self_signed(KeySpec::Ec256).build().unwrap();
     let name = "recorded";
-    let id = vault
+    let version = vault
         .add_certificate(name, &chain, CertificateOptions::default())
-        .unwrap()
-        .id;
+        .unwrap();
     // Not `Plugin::new()`: that environment is the shared vault's, which loads every fixture.
     let home = tempfile::tempdir().unwrap();
+    let chain_file = home.path().join("chain.pem");
+    std::fs::write(
+        &chain_file,
+        chain.pem_bundle(akv_test_pki::BundleOrder::LeafFirst),
+    )
+    .unwrap();
     let mut env = vault.credential_env(kind);
     env.extend([
-        (
-            "NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK".to_string(),
-            "1".to_string(),
-        ),
-        ("HOME".into(), home.path().display().to_string()),
+        ("HOME".to_string(), home.path().display().to_string()),
         ("NOTATION_AKV_TIMEOUT".into(), "5s".into()),
         (
             "NOTATION_AKV_LOG_FILE".into(),
@@ -123,7 +127,9 @@ fn setup_with(config: VaultConfig, kind: CredentialKind) -> Setup {
         vault,
         plugin,
         name,
-        id,
+        id: version.id,
+        kid: version.kid,
+        chain_file,
         at: std::cell::Cell::new(At::Sign),
     }
 }
@@ -396,7 +402,9 @@ fn challenge_response(item: &Value, all: &Value) -> RecordedResponse {
 /// the SDK path the plugin uses parses it, asks the configured credential for a token for the
 /// challenge's resource (the test vault accepts only that audience, and a managed-identity token
 /// request shows the resource), and signs. The authority named in a challenge (a real Entra
-/// tenant) is never asked: tokens come from the configured authority and tenant only.
+/// tenant) is never asked: tokens come from the configured authority and tenant only. The
+/// Managed HSM challenges are met as on a Managed HSM: the vault is named
+/// `notation-akv-test.managedhsm.azure.net` and signs a `/keys/` id with the chain from `ca_certs`.
 #[test]
 fn recorded_401_challenges_lead_to_a_token_for_their_resource() {
     let all = fixture("challenges_401.json");
@@ -419,9 +427,16 @@ fn recorded_401_challenges_lead_to_a_token_for_their_resource() {
                 "{header}"
             );
             assert!(!header.contains("scope="), "{header}");
+            let hsm = resource.contains("managedhsm");
+            let host = if hsm {
+                "notation-akv-test.managedhsm.azure.net"
+            } else {
+                akv_test_vault::VAULT_HOST
+            };
             let s = setup_with(
                 VaultConfig {
                     challenge_resource: resource.into(),
+                    host: host.into(),
                     ..VaultConfig::default()
                 },
                 kind,
@@ -429,19 +444,24 @@ fn recorded_401_challenges_lead_to_a_token_for_their_resource() {
             // An unauthenticated request meets the recorded challenge instead of the vault's own
             // (a later run may pre-authenticate and never meet one).
             let recorded = challenge_response(item, &all);
-            for path in ["/secrets/recorded/**", "/keys/recorded/*/sign"] {
-                let method = if path.ends_with("sign") {
-                    "POST"
-                } else {
-                    "GET"
-                };
+            let read = if hsm {
+                "/keys/recorded/*"
+            } else {
+                "/secrets/recorded/**"
+            };
+            for (method, path) in [("GET", read), ("POST", "/keys/recorded/*/sign")] {
                 s.vault.inject(
                     Fault::on(method, path, FaultAction::Challenge(recorded.clone())).times(1),
                 );
             }
             let what = format!("{kind:?} {}", item["source"]);
+            let (id, config) = if hsm {
+                (&s.kid, json!({"ca_certs": s.chain_file}))
+            } else {
+                (&s.id, json!({}))
+            };
             s.plugin
-                .describe_and_sign(&s.id, json!({}))
+                .describe_and_sign(id, config)
                 .unwrap_or_else(|e| panic!("{what}: {e}"));
             let log = s.vault.requests();
             let challenged: Vec<_> = log.iter().filter(|r| r.status == 401).collect();

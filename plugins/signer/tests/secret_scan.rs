@@ -50,10 +50,6 @@ fn no_secret_reaches_any_file_the_signer_writes() {
         std::fs::create_dir(&tmp).unwrap();
         let mut env = vault.credential_env(kind);
         env.extend([
-            (
-                "NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK".into(),
-                "1".into(),
-            ),
             ("HOME".into(), home.path().display().to_string()),
             ("TMPDIR".into(), tmp.display().to_string()),
             (

@@ -17,8 +17,8 @@ use std::time::Duration;
 mod common;
 mod pfx;
 
-use common::private_copy;
 use common::protocol::{PAYLOAD, Plugin, assert_verifies, code, count, message, sign_paths};
+use common::{private_copy, set_var};
 
 fn cert_id(name: &str) -> String {
     shared_with_fixtures().fixtures.get(name).version.id.clone()
@@ -638,15 +638,23 @@ fn metadata_touches_no_disk_and_no_network() {
     assert!(!plugin.cache_dir().exists());
 }
 
+/// The vault reached at its loopback address instead of its Key Vault name: the challenge it
+/// answers (for `https://vault.azure.net`) does not vouch for host 127.0.0.1, so the SDK's check
+/// withholds the token, and the message says what happened, not the SDK's advice to turn the
+/// check off. Nothing turns the check off: the variable that once did is ignored.
 #[test]
-fn the_challenge_resource_check_is_on_unless_explicitly_disabled() {
+fn a_host_outside_the_challenge_domain_gets_no_token() {
     let id = private_copy(&names::self_signed(KeySpec::Ec256), "strict-challenge");
+    let vault = &shared_with_fixtures().vault;
+    let loopback = id.replacen(vault.url(), &format!("https://{}", vault.socket_addr()), 1);
+    assert!(loopback.starts_with("https://127.0.0.1:"), "{loopback}");
     let mut plugin = Plugin::new();
-    plugin
-        .env
-        .retain(|(k, _)| k != "NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK");
-    let err = plugin.describe_and_sign(&id, json!({})).unwrap_err();
-    // What happened and what to check; not the SDK's advice to turn the check off.
+    set_var(
+        &mut plugin.env,
+        "NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK",
+        "1",
+    );
+    let err = plugin.describe_and_sign(&loopback, json!({})).unwrap_err();
     assert_eq!(code(&err), "ACCESS_DENIED");
     let m = message(&err);
     assert!(
@@ -661,22 +669,8 @@ fn the_challenge_resource_check_is_on_unless_explicitly_disabled() {
         "no token was sent to a host the challenge does not vouch for"
     );
     assert!(!plugin.log().contains("INSECURE"));
-    // With the switch, it works and the log says it was used.
-    let plugin = Plugin::new();
-    plugin.describe_and_sign(&id, json!({})).unwrap();
-    assert!(
-        plugin
-            .log()
-            .contains("INSECURE: NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK")
-    );
-    // The switch is refused for any vault that is not on a loopback address.
-    let remote = "https://myvault.vault.azure.net/certificates/signer";
-    let err = plugin.describe_and_sign(remote, json!({})).unwrap_err();
-    assert_eq!(code(&err), "VALIDATION_ERROR");
-    assert!(
-        message(&err).contains("vault host myvault.vault.azure.net is not a loopback address"),
-        "{err}"
-    );
+    // Under its name, the same vault and certificate sign.
+    Plugin::new().describe_and_sign(&id, json!({})).unwrap();
 }
 
 #[test]

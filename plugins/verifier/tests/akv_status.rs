@@ -17,8 +17,6 @@ fn sandbox(vault: &TestVault) -> Sandbox {
     for (k, v) in vault.credential_env(CredentialKind::ClientSecret) {
         sandbox.set(&k, &v);
     }
-    // 127.0.0.1 can never pass the SDK's challenge-resource check (see akv-test-vault's docs).
-    sandbox.set("NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK", "1");
     sandbox
 }
 
@@ -206,7 +204,6 @@ fn no_secret_reaches_any_file_the_verifier_writes() {
         for (k, v) in vault.credential_env(kind) {
             sandbox.set(&k, &v);
         }
-        sandbox.set("NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK", "1");
         let log = root.path().join(format!("verifier-{i}.log"));
         sandbox.set("NOTATION_AKV_VERIFIER_LOG_FILE", log.to_str().unwrap());
         let request = status_request(&chain).attribute(KEY_ID_ATTRIBUTE, json!(version.kid));

@@ -128,7 +128,7 @@ impl DemoWorld {
         say(
             out,
             format!(
-                "test vault on {} (TLS), certificate {CERTIFICATE}: EC P-256, root -> intermediate -> leaf",
+                "test vault {} on 127.0.0.1 (TLS, its name resolved by a local proxy), certificate {CERTIFICATE}: EC P-256, root -> intermediate -> leaf",
                 vault.url()
             ),
         );
@@ -137,9 +137,6 @@ impl DemoWorld {
         for (key, value) in vault.credential_env(CredentialKind::ClientSecret) {
             env.set_env(key, value);
         }
-        // The local vault's 401 challenge names 127.0.0.1, which the Key Vault check refuses;
-        // this test-only switch is never needed against a real vault.
-        env.set_env("NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK", "1");
         let verifier_log = env.root().join("akv-verifier.log");
         env.set_env("NOTATION_AKV_VERIFIER_LOG_FILE", &verifier_log);
 

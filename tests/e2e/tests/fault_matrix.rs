@@ -322,11 +322,15 @@ fn every_fault_ends_with_its_code_and_fix_within_the_deadline() {
                 fresh()
             }
             Setup::Id(make) => {
-                // The loopback-only test switch refuses a real vault name: off for this row.
-                world
-                    .env
-                    .set_env("NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK", "0");
-                make(&fresh())
+                // The plugin itself connects to (or looks up) the id's host: not the test proxy,
+                // which resolves only the vault's names.
+                let id = make(&fresh());
+                let host = id.split('/').nth(2).unwrap().split(':').next().unwrap();
+                world.env.set_env(
+                    "NO_PROXY",
+                    format!("{},{host}", akv_test_vault::hosts::NO_PROXY),
+                );
+                id
             }
         };
         let artifact = world.push(&name);
@@ -338,7 +342,7 @@ fn every_fault_ends_with_its_code_and_fix_within_the_deadline() {
         world.env.set_env("SSL_CERT_FILE", &original_ca);
         world
             .env
-            .set_env("NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK", "1");
+            .set_env("NO_PROXY", akv_test_vault::hosts::NO_PROXY);
         if !printed.contains(row.fix) || code != row.code {
             failures.push(format!(
                 "{}: code {code} (want {}), notation printed: {printed}",

@@ -468,8 +468,6 @@ fn the_sign_job_signs_and_the_verify_job_accepts_that_image_and_fails_for_an_uns
         for (key, value) in vault.credential_env(CredentialKind::ClientSecret) {
             env.set_env(key, value);
         }
-        // The local vault's challenge names 127.0.0.1; never needed against a real vault.
-        env.set_env("NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK", "1");
         let bundle = format!(
             "{}{}",
             vault.ca_pem(),

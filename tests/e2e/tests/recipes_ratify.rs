@@ -313,7 +313,6 @@ fn the_raw_route_trust_policy_verifies_an_akv_raw_signature_with_notation_go() {
     for (key, value) in vault.credential_env(CredentialKind::ClientSecret) {
         env.set_env(key, value);
     }
-    env.set_env("NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK", "1");
     let signer = extract(&archive("akv"), "akv", &env.root().join("unpacked"));
     env.install_plugin(&signer).unwrap();
     let artifact = env

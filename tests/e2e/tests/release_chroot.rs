@@ -33,7 +33,7 @@ use akv_test_responders::http::FileServer;
 use akv_test_responders::ocsp::{OcspResponder, Status};
 use akv_test_responders::pki::{CertOptions, TestCa};
 use akv_test_vault::fixtures::names;
-use akv_test_vault::{CredentialKind, shared_with_fixtures};
+use akv_test_vault::{CredentialKind, LOGIN_HOST, VAULT_HOST, shared_with_fixtures};
 use base64::Engine as _;
 use notation_akv_e2e::locate;
 use notation_akv_e2e::process::run_with_input;
@@ -91,7 +91,9 @@ impl Root {
             ("etc/group", "root:x:0:\nnonroot:x:65532:\n".into()),
             (
                 "etc/hosts",
-                format!("127.0.0.1\tlocalhost\n127.0.0.1\t{HOSTS_NAME}\n"),
+                format!(
+                    "127.0.0.1\tlocalhost\n127.0.0.1\t{HOSTS_NAME}\n127.0.0.1\t{VAULT_HOST} {LOGIN_HOST}\n"
+                ),
             ),
             ("etc/nsswitch.conf", "hosts: files dns\n".into()),
             ("etc/resolv.conf", "nameserver 127.0.0.1\n".into()),
@@ -247,7 +249,8 @@ fn static_binaries_work_in_a_distroless_like_root_as_nonroot() {
         assert_eq!(metadata["version"], VERSION);
     }
 
-    // The signer against the TLS test vault, trusted through the root's system bundle only.
+    // The signer against the TLS test vault, trusted through the root's system bundle only and
+    // reached under its Key Vault host names through the root's /etc/hosts (not the proxy).
     let fixture = &shared_with_fixtures()
         .fixtures
         .get(&names::ca_issued(KeySpec::Ec256))
@@ -255,13 +258,9 @@ fn static_binaries_work_in_a_distroless_like_root_as_nonroot() {
     let mut signer_env: Vec<(&str, String)> = vault
         .credential_env(CredentialKind::ClientSecret)
         .into_iter()
-        .filter(|(k, _)| k != "SSL_CERT_FILE")
+        .filter(|(k, _)| !["SSL_CERT_FILE", "HTTPS_PROXY", "NO_PROXY"].contains(&k.as_str()))
         .map(|(k, v)| (&*k.leak(), v))
         .collect();
-    signer_env.push((
-        "NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK",
-        "1".into(),
-    ));
     signer_env.push(("NOTATION_AKV_LOG_FILE", "/tmp/akv.log".into()));
     let with_home = |env: &[(&'static str, String)]| {
         let mut env = env.to_vec();

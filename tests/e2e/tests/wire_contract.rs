@@ -80,10 +80,6 @@ fn signer_against_test_vault() -> (TestVault, tempfile::TempDir, Vec<(String, St
     let vault = TestVault::start().unwrap();
     let home = tempfile::tempdir().unwrap();
     let mut env = vault.credential_env(CredentialKind::ClientSecret);
-    env.push((
-        "NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK".into(),
-        "1".into(),
-    ));
     env.push(("HOME".into(), home.path().display().to_string()));
     (vault, home, env)
 }

@@ -64,6 +64,8 @@ pub(crate) struct Identity {
     pub tenant: String,
     pub token_ttl: Duration,
     pub resource: String,
+    /// `https://login.microsoftonline.com:PORT`: the authority clients reach the token endpoint at.
+    pub authority: String,
     pub mi_header: String,
     pub mi_client_ids: Vec<String>,
     clients: HashMap<String, ClientAuth>,
@@ -78,6 +80,7 @@ impl Identity {
     pub fn new(
         tenant: String,
         resource: String,
+        authority: String,
         token_ttl: Duration,
         mi_header: String,
     ) -> Identity {
@@ -85,6 +88,7 @@ impl Identity {
             tenant,
             token_ttl,
             resource,
+            authority,
             mi_header,
             mi_client_ids: Vec::new(),
             clients: HashMap::new(),

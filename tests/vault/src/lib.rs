@@ -5,7 +5,10 @@
 //!
 //! [`TestVault::start`] binds `127.0.0.1:0` and serves HTTPS (hyper 1 + tokio-rustls) on a
 //! background thread with its own tokio runtime: plain `#[test]` functions and `#[tokio::test]`
-//! alike can use it; dropping the vault stops it. One URL serves everything:
+//! alike can use it; dropping the vault stops it. Clients reach it under Azure host names
+//! ([`hosts`]): the vault as `https://notation-akv-test.vault.azure.net:PORT`
+//! ([`TestVault::url`]), its token endpoint as `https://login.microsoftonline.com:PORT`
+//! ([`TestVault::authority_url`]). One port serves everything:
 //!
 //! | route | what |
 //! |---|---|
@@ -23,17 +26,15 @@
 //! | `GET /msi/token` | App Service managed identity (`IDENTITY_ENDPOINT` / `IDENTITY_HEADER`) |
 //!
 //! Vault routes require `api-version` and a bearer token issued by this vault. Without one they
-//! answer 401 with `WWW-Authenticate: Bearer authorization="{url}/{tenant}", resource="{resource}"`,
+//! answer 401 with `WWW-Authenticate: Bearer authorization="{authority}/{tenant}", resource="{resource}"`,
 //! the challenge the Key Vault SDK clients parse. Errors have AKV's shape
 //! `{"error":{"code","message"}}`; every response carries `x-ms-request-id`.
 //!
 //! **Challenge resource.** The SDK clients check that the vault host ends with `.` + the challenge
-//! resource's host (`verify_challenge_resource`, on by default). `127.0.0.1` can never pass, so
-//! tests must set `verify_challenge_resource: Some(false)` in the client options; the plugins keep
-//! the check on by default and opt out only when told to. The resource is
-//! [`VaultConfig::challenge_resource`] (default `https://vault.azure.net`); with
-//! [`VaultConfig::extra_dns_names`] (e.g. `akv.vault.test`, resource `https://vault.test`) and a
-//! client that resolves that name to 127.0.0.1, the check can stay on.
+//! resource's host (`verify_challenge_resource`, on by default; the plugins cannot turn it off).
+//! The resource is [`VaultConfig::challenge_resource`] (default `https://vault.azure.net`), the
+//! host [`VaultConfig::host`] (default [`VAULT_HOST`]): they match, as on Azure, so the check
+//! runs and passes. A test that sets another resource sees the token withheld.
 //!
 //! **Trusting the TLS CA.** The server certificate is issued by one test CA per process, written to
 //! [`TestVault::ca_file`]. Two ways to make a client trust it (checked in azure_core 1.1 /
@@ -41,10 +42,12 @@
 //! - `SSL_CERT_FILE=<ca_file>` in the client's environment. azure_core's default transport builds
 //!   a `reqwest::Client` whose rustls verifier is `rustls-platform-verifier`, which on Linux loads
 //!   roots with `rustls-native-certs`; that reads `SSL_CERT_FILE` (and then *only* that file)
-//!   when the client is built. Use this for plugin child processes ([`TestVault::credential_env`]).
+//!   when the client is built. Use this for plugin child processes ([`TestVault::credential_env`],
+//!   which also carries the proxy that resolves the vault's names).
 //! - In-process, give the SDK a transport: `ClientOptions { transport:
 //!   Some(Transport::new(Arc::new(reqwest_client))), .. }` where the `reqwest::Client` was built
-//!   with `add_root_certificate(Certificate::from_pem(vault.ca_pem()))`. Use the same options for
+//!   with `add_root_certificate(Certificate::from_pem(vault.ca_pem()))` and
+//!   `resolve(name, vault.socket_addr())` for the vault's names. Use the same options for
 //!   credentials. Setting `SSL_CERT_FILE` inside a test process needs `unsafe` `set_var` and races
 //!   other tests; don't.
 //!
@@ -95,6 +98,7 @@
 mod crypto;
 mod faults;
 pub mod fixtures;
+pub mod hosts;
 mod identity;
 mod issuance;
 mod log;
@@ -109,6 +113,7 @@ mod tls;
 
 pub use faults::{Fault, FaultAction, RecordedResponse};
 pub use fixtures::{Fixture, Fixtures};
+pub use hosts::{LOGIN_HOST, VAULT_HOST};
 pub use identity::ClientAuth;
 pub use log::{CredentialKind, RequestRecord, RouteKind, TokenOwner};
 pub use plugin_run::{
@@ -143,7 +148,10 @@ pub struct VaultConfig {
     pub managed_identity_header: String,
     /// User-assigned managed identities accepted as `client_id`; system-assigned always works.
     pub managed_identity_client_ids: Vec<String>,
-    /// DNS names added to the server certificate (besides `localhost` and `127.0.0.1`).
+    /// The vault's host name ([`hosts`]): in its URL, its object ids and its certificate.
+    pub host: String,
+    /// DNS names added to the server certificate (besides [`VaultConfig::host`],
+    /// [`hosts::LOGIN_HOST`], `localhost` and `127.0.0.1`); the proxy resolves them too.
     pub extra_dns_names: Vec<String>,
     /// 0 picks a free port.
     pub port: u16,
@@ -167,6 +175,7 @@ impl Default for VaultConfig {
             ],
             managed_identity_header: DEFAULT_MANAGED_IDENTITY_HEADER.into(),
             managed_identity_client_ids: Vec::new(),
+            host: hosts::VAULT_HOST.into(),
             extra_dns_names: Vec::new(),
             port: 0,
         }

@@ -166,8 +166,8 @@ fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
     state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Answers one request. `base` is the vault URL (`https://127.0.0.1:PORT`).
-pub(crate) async fn handle(state: &Mutex<State>, base: &str, req: Incoming) -> Outcome {
+/// Answers one request.
+pub(crate) async fn handle(state: &Mutex<State>, req: Incoming) -> Outcome {
     let route = Route::parse(&req.method, &req.path);
     let kind = route.kind();
     let bearer = req
@@ -196,7 +196,7 @@ pub(crate) async fn handle(state: &Mutex<State>, base: &str, req: Incoming) -> O
                 }
                 Err(problem) => Some(match st.faults.take_challenge(&req.method, &req.path) {
                     Some(recorded) => Reply::verbatim(&recorded),
-                    None => challenge(&st.identity, base, problem),
+                    None => challenge(&st.identity, problem),
                 }),
             }
         };
@@ -225,18 +225,18 @@ pub(crate) async fn handle(state: &Mutex<State>, base: &str, req: Incoming) -> O
             Outcome::Reply(r)
         }
         Some(FaultAction::TruncateBody) => {
-            let (r, o) = serve(state, base, &route, &req);
+            let (r, o) = serve(state, &route, &req);
             owner = owner.or(o);
             Outcome::Truncate(r)
         }
         Some(FaultAction::Delay(d)) => {
             tokio::time::sleep(d).await;
-            let (r, o) = serve(state, base, &route, &req);
+            let (r, o) = serve(state, &route, &req);
             owner = owner.or(o);
             Outcome::Reply(r)
         }
         None => {
-            let (r, o) = serve(state, base, &route, &req);
+            let (r, o) = serve(state, &route, &req);
             owner = owner.or(o);
             Outcome::Reply(r)
         }
@@ -269,7 +269,7 @@ fn finish(
 }
 
 /// 401 with the challenge the Key Vault SDKs parse (`authorization` + `resource`).
-fn challenge(identity: &Identity, base: &str, problem: TokenProblem) -> Reply {
+fn challenge(identity: &Identity, problem: TokenProblem) -> Reply {
     let message = match problem {
         TokenProblem::Missing => "AKV10000: Request is missing a Bearer or PoP token.".to_string(),
         TokenProblem::Unknown => {
@@ -285,24 +285,19 @@ fn challenge(identity: &Identity, base: &str, problem: TokenProblem) -> Reply {
     Reply::akv_error(401, "Unauthorized", &message).with_header(
         "www-authenticate",
         format!(
-            "Bearer authorization=\"{base}/{}\", resource=\"{}\"",
-            identity.tenant, identity.resource
+            "Bearer authorization=\"{}/{}\", resource=\"{}\"",
+            identity.authority, identity.tenant, identity.resource
         ),
     )
 }
 
 /// The normal answer for an authenticated request (or a token request).
-fn serve(
-    state: &Mutex<State>,
-    base: &str,
-    route: &Route,
-    req: &Incoming,
-) -> (Reply, Option<TokenOwner>) {
+fn serve(state: &Mutex<State>, route: &Route, req: &Incoming) -> (Reply, Option<TokenOwner>) {
     let mut st = lock(state);
     let st = &mut *st;
     let reply = match route {
         Route::EntraToken { tenant } => {
-            let endpoint = format!("{base}/{tenant}/oauth2/v2.0/token");
+            let endpoint = format!("{}/{tenant}/oauth2/v2.0/token", st.identity.authority);
             return st.identity.entra_token(tenant, &req.body, &endpoint);
         }
         Route::ManagedIdentityToken => {

@@ -5,7 +5,7 @@ use crate::identity::{ClientAuth, Identity};
 use crate::log::{CredentialKind, RequestRecord, RouteKind};
 use crate::routes::{self, Incoming, Outcome, State};
 use crate::store::{CertificateOptions, CertificateVersion, KeyVersion, Store, new_version};
-use crate::{Fault, VaultConfig, VaultError, tls};
+use crate::{Fault, VaultConfig, VaultError, hosts, tls};
 use akv_test_pki::{Chain, KeySpec, TestKey};
 use http_body_util::BodyExt;
 use hyper::body::{Body, Bytes, Frame, SizeHint};
@@ -24,11 +24,13 @@ const MAX_BODY: usize = 1 << 20;
 /// A running test vault. See the crate docs.
 pub struct TestVault {
     url: String,
+    port: u16,
     state: Arc<Mutex<State>>,
     config: VaultConfig,
     federated_token_file: PathBuf,
     shutdown: watch::Sender<bool>,
     thread: Option<std::thread::JoinHandle<()>>,
+    _names: hosts::NamesGuard,
     // Last: dropped after the server stopped and the federated token file is gone.
     _ca_file: tls::CaFileGuard,
 }
@@ -48,15 +50,21 @@ impl TestVault {
     }
 
     pub fn start_with(config: VaultConfig) -> Result<TestVault, VaultError> {
-        let tls_config = tls::server_config(&config.extra_dns_names)?;
+        let mut names = vec![config.host.clone(), hosts::LOGIN_HOST.to_string()];
+        names.extend(config.extra_dns_names.iter().cloned());
+        let tls_config = tls::server_config(&names)?;
         let listener = std::net::TcpListener::bind(("127.0.0.1", config.port))?;
         listener.set_nonblocking(true)?;
-        let url = format!("https://127.0.0.1:{}", listener.local_addr()?.port());
+        let port = listener.local_addr()?.port();
+        let url = format!("https://{}:{port}", config.host);
+        let authority = format!("https://{}:{port}", hosts::LOGIN_HOST);
+        let names = hosts::claim(&names)?;
 
         let ttl = time::Duration::try_from(config.token_ttl).unwrap_or(time::Duration::HOUR);
         let mut identity = Identity::new(
             config.tenant_id.clone(),
             config.challenge_resource.clone(),
+            authority,
             ttl,
             config.managed_identity_header.clone(),
         );
@@ -81,7 +89,6 @@ impl TestVault {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(std::env::temp_dir);
-        let port = listener.local_addr()?.port();
         let federated_token_file = ca_dir.join(format!("federated-token-{port}"));
         std::fs::write(&federated_token_file, crate::DEFAULT_FEDERATED_TOKEN)?;
 
@@ -92,32 +99,39 @@ impl TestVault {
             .build()?;
         let (shutdown, shutdown_rx) = watch::channel(false);
         let serve_state = state.clone();
-        let serve_url = url.clone();
         let thread = std::thread::Builder::new()
             .name("akv-test-vault".into())
             .spawn(move || {
-                runtime.block_on(serve(
-                    listener,
-                    tls_config,
-                    serve_state,
-                    serve_url,
-                    shutdown_rx,
-                ));
+                runtime.block_on(serve(listener, tls_config, serve_state, shutdown_rx));
             })?;
         Ok(TestVault {
             url,
+            port,
             state,
             config,
             federated_token_file,
             shutdown,
             thread: Some(thread),
+            _names: names,
             _ca_file: ca_file,
         })
     }
 
-    /// `https://127.0.0.1:PORT` (no trailing slash): the vault URL, and the authority host.
+    /// `https://notation-akv-test.vault.azure.net:PORT` (no trailing slash; the host is
+    /// [`VaultConfig::host`]): the vault URL, reached through [`hosts`].
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// `https://login.microsoftonline.com:PORT`: the Entra authority host (`AZURE_AUTHORITY_HOST`).
+    pub fn authority_url(&self) -> String {
+        format!("https://{}:{}", hosts::LOGIN_HOST, self.port)
+    }
+
+    /// `127.0.0.1:PORT`, where the vault listens: what an in-process client resolves the vault's
+    /// names to (`reqwest::ClientBuilder::resolve`).
+    pub fn socket_addr(&self) -> std::net::SocketAddr {
+        ([127, 0, 0, 1], self.port).into()
     }
 
     pub fn config(&self) -> &VaultConfig {
@@ -145,23 +159,34 @@ impl TestVault {
 
     /// Entra token endpoint for the configured tenant.
     pub fn token_endpoint(&self) -> String {
-        format!("{}/{}/oauth2/v2.0/token", self.url, self.config.tenant_id)
+        format!(
+            "{}/{}/oauth2/v2.0/token",
+            self.authority_url(),
+            self.config.tenant_id
+        )
     }
 
-    /// The managed-identity endpoint (`IDENTITY_ENDPOINT`).
+    /// The managed-identity endpoint (`IDENTITY_ENDPOINT`): on loopback, as on Azure hosts.
     pub fn managed_identity_endpoint(&self) -> String {
-        format!("{}/msi/token", self.url)
+        format!("https://127.0.0.1:{}/msi/token", self.port)
     }
 
     /// Environment variables that make a child process's credential of this kind use this vault
-    /// (the default clients of [`VaultConfig::default`]), plus `SSL_CERT_FILE`.
+    /// (the default clients of [`VaultConfig::default`]), plus `SSL_CERT_FILE` and the proxy
+    /// that resolves the vault's names (`HTTPS_PROXY`, `NO_PROXY`; see [`hosts`]). Every harness
+    /// that runs a plugin against the vault takes its environment from here.
     pub fn credential_env(&self, kind: CredentialKind) -> Vec<(String, String)> {
         let mut env = vec![
             (
                 "SSL_CERT_FILE".to_string(),
                 self.ca_file().display().to_string(),
             ),
-            ("AZURE_AUTHORITY_HOST".to_string(), self.url.clone()),
+            (
+                "HTTPS_PROXY".to_string(),
+                hosts::proxy_url().unwrap_or_default(),
+            ),
+            ("NO_PROXY".to_string(), hosts::NO_PROXY.to_string()),
+            ("AZURE_AUTHORITY_HOST".to_string(), self.authority_url()),
             ("AZURE_TENANT_ID".to_string(), self.config.tenant_id.clone()),
         ];
         let mut add = |k: &str, v: String| env.push((k.to_string(), v));
@@ -332,14 +357,12 @@ async fn serve(
     listener: std::net::TcpListener,
     tls_config: Arc<tokio_rustls::rustls::ServerConfig>,
     state: Arc<Mutex<State>>,
-    url: String,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
         return;
     };
     let acceptor = tokio_rustls::TlsAcceptor::from(tls_config);
-    let url: Arc<str> = url.into();
     loop {
         let accepted = tokio::select! {
             _ = shutdown.changed() => return,
@@ -351,7 +374,6 @@ async fn serve(
         let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let state = state.clone();
-        let url = url.clone();
         tokio::spawn(async move {
             let Ok(Ok(tls)) = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await
             else {
@@ -359,8 +381,7 @@ async fn serve(
             };
             let service = hyper::service::service_fn(move |req| {
                 let state = state.clone();
-                let url = url.clone();
-                async move { respond(&state, &url, req).await }
+                async move { respond(&state, req).await }
             });
             let _ = hyper::server::conn::http1::Builder::new()
                 .timer(TokioTimer::new())
@@ -378,7 +399,6 @@ struct DropConnection;
 
 async fn respond(
     state: &Mutex<State>,
-    base: &str,
     req: hyper::Request<hyper::body::Incoming>,
 ) -> Result<hyper::Response<VaultBody>, DropConnection> {
     let (parts, body) = req.into_parts();
@@ -401,7 +421,7 @@ async fn respond(
         identity_header: header("x-identity-header"),
         body,
     };
-    let (reply, truncate) = match routes::handle(state, base, incoming).await {
+    let (reply, truncate) = match routes::handle(state, incoming).await {
         Outcome::Drop => return Err(DropConnection),
         Outcome::Reply(r) => (r, false),
         Outcome::Truncate(r) => (r, true),

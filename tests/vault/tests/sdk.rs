@@ -647,42 +647,25 @@ async fn key_versions_rotate_and_disable() {
     assert!(vault.rotate_key("missing").is_err());
 }
 
-/// With a vault DNS name under the challenge resource's domain, the SDK's default
-/// `verify_challenge_resource` check passes: what a production-like plugin configuration sees.
+/// Under its Key Vault host name the vault passes the SDK's default `verify_challenge_resource`
+/// check, as a real vault does; a vault whose challenge names another resource fails it.
 #[tokio::test]
-async fn challenge_resource_check_can_stay_on_with_a_matching_host() {
-    let vault = TestVault::start_with(akv_test_vault::VaultConfig {
-        challenge_resource: "https://vault.test".into(),
-        extra_dns_names: vec!["akv.vault.test".into()],
-        ..Default::default()
-    })
-    .unwrap();
-    let key = vault.create_key("k", KeySpec::Ec256).unwrap();
-    let port: u16 = vault.url().rsplit(':').next().unwrap().parse().unwrap();
-    let http = reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(vault.ca_pem().as_bytes()).unwrap())
-        .resolve("akv.vault.test", ([127, 0, 0, 1], port).into())
-        .build()
-        .unwrap();
-    let options = azure_core::http::ClientOptions {
-        transport: Some(azure_core::http::Transport::new(std::sync::Arc::new(http))),
-        ..common::options(&vault)
-    };
-    let endpoint = format!("https://akv.vault.test:{port}");
-    let checked = |verify: Option<bool>| {
+async fn the_sdk_challenge_resource_check_stays_on() {
+    let spec = KeySpec::Ec256;
+    let client = |vault: &TestVault| {
         azure_security_keyvault_keys::KeyClient::new(
-            &endpoint,
-            common::secret_credential(&vault),
+            vault.url(),
+            common::secret_credential(vault),
             Some(azure_security_keyvault_keys::KeyClientOptions {
-                client_options: options.clone(),
-                verify_challenge_resource: verify,
+                client_options: common::options(vault),
                 ..Default::default()
             }),
         )
         .unwrap()
     };
-    let spec = KeySpec::Ec256;
-    checked(None)
+    let vault = TestVault::start().unwrap();
+    let key = vault.create_key("k", spec).unwrap();
+    client(&vault)
         .sign(
             "k",
             params(spec, hash(spec, b"m")).try_into().unwrap(),
@@ -691,19 +674,13 @@ async fn challenge_resource_check_can_stay_on_with_a_matching_host() {
         .await
         .unwrap();
 
-    // The default vault (resource vault.azure.net) at 127.0.0.1 fails the default check.
-    let plain = TestVault::start().unwrap();
-    let key = plain.create_key("k", spec).unwrap();
-    let client = azure_security_keyvault_keys::KeyClient::new(
-        plain.url(),
-        common::secret_credential(&plain),
-        Some(azure_security_keyvault_keys::KeyClientOptions {
-            client_options: common::options(&plain),
-            ..Default::default()
-        }),
-    )
+    let foreign = TestVault::start_with(akv_test_vault::VaultConfig {
+        challenge_resource: "https://storage.azure.com".into(),
+        ..Default::default()
+    })
     .unwrap();
-    let err = client
+    let key = foreign.create_key("k", spec).unwrap();
+    let err = client(&foreign)
         .sign(
             "k",
             params(spec, hash(spec, b"m")).try_into().unwrap(),
@@ -733,7 +710,12 @@ fn the_binary_describes_what_it_serves() {
     read.unwrap();
     assert!(still_running, "the vault runs until killed");
     let d: serde_json::Value = serde_json::from_str(&line).unwrap();
-    assert!(d["url"].as_str().unwrap().starts_with("https://127.0.0.1:"));
+    assert!(
+        d["url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://notation-akv-test.vault.azure.net:")
+    );
     let ca_file = std::path::Path::new(d["caFile"].as_str().unwrap());
     let ca = std::fs::read_to_string(ca_file).unwrap();
     // A killed binary cannot clean up after itself.

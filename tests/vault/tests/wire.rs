@@ -16,10 +16,9 @@ use std::time::{Duration, Instant};
 
 const API: &str = "api-version=2025-07-01";
 
-/// A plain HTTPS client trusting the vault CA.
+/// A plain HTTPS client trusting the vault CA and resolving its names.
 fn http(vault: &TestVault) -> reqwest::Client {
-    reqwest::Client::builder()
-        .add_root_certificate(reqwest::Certificate::from_pem(vault.ca_pem().as_bytes()).unwrap())
+    common::http_builder(vault)
         .timeout(Duration::from_secs(20))
         .build()
         .unwrap()
@@ -122,7 +121,7 @@ async fn unauthenticated_requests_get_the_key_vault_challenge() {
         headers["www-authenticate"].to_str().unwrap(),
         format!(
             "Bearer authorization=\"{}/{}\", resource=\"https://vault.azure.net\"",
-            vault.url(),
+            vault.authority_url(),
             vault.config().tenant_id
         )
     );
@@ -461,10 +460,7 @@ async fn child(kind: &str) {
     let client = azure_security_keyvault_keys::KeyClient::new(
         &env("AKV_TEST_VAULT_URL"),
         credential,
-        Some(KeyClientOptions {
-            verify_challenge_resource: Some(false),
-            ..Default::default()
-        }),
+        Some(KeyClientOptions::default()),
     )
     .unwrap();
     let kid = env("AKV_TEST_VAULT_KID");

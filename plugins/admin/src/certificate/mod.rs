@@ -179,9 +179,6 @@ impl Vault {
             .reject_unknown(&VaultSettings::key_names())
             .map_err(|e| UsageError(e.0))?;
         let settings = VaultSettings::read(&reader).map_err(|e| UsageError(e.0))?;
-        settings
-            .check_vault_host(id.endpoint())
-            .map_err(|e| UsageError(e.0))?;
         let log = match &settings.log_file {
             Some(path) => RequestLog::open(path).map_err(|e| {
                 UsageError(format!(
@@ -198,8 +195,7 @@ impl Vault {
             Deadline::new(settings.timeout),
             log,
             env,
-        )
-        .map_err(|e| UsageError(e.to_string()))?;
+        );
         Ok(Vault {
             id,
             settings,

@@ -9,16 +9,12 @@ pub mod protocol;
 use akv_test_vault::{CertificateOptions, CredentialKind, shared_with_fixtures};
 use std::path::Path;
 
-/// The shared test vault's client-secret credential, the switch that lets the plugin accept the
-/// test vault's loopback challenge resource, and `home` as HOME (so caches stay per test).
+/// The shared test vault's client-secret credential (which reaches the vault under its Key Vault
+/// host name) and `home` as HOME (so caches stay per test).
 pub fn vault_env(home: &Path) -> Vec<(String, String)> {
     let mut env = shared_with_fixtures()
         .vault
         .credential_env(CredentialKind::ClientSecret);
-    env.push((
-        "NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK".into(),
-        "1".into(),
-    ));
     env.push(("HOME".into(), home.display().to_string()));
     env
 }

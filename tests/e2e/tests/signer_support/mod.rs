@@ -11,8 +11,8 @@ use notation_akv_e2e::{Artifact, NotationEnv, Registry, trust_policy};
 /// The `ca:` trust store the fixture roots go into.
 pub const STORE: &str = "akv";
 
-/// Points a signer running in `env` at the shared test vault: its client-secret credential and
-/// the switch that accepts the test vault's loopback challenge resource.
+/// Points a signer running in `env` at the shared test vault: its client-secret credential, which
+/// reaches the vault under its Key Vault host name.
 pub fn use_test_vault(env: &mut NotationEnv) {
     for (k, v) in shared_with_fixtures()
         .vault
@@ -20,7 +20,6 @@ pub fn use_test_vault(env: &mut NotationEnv) {
     {
         env.set_env(k, v);
     }
-    env.set_env("NOTATION_AKV_INSECURE_SKIP_CHALLENGE_RESOURCE_CHECK", "1");
 }
 
 /// A fresh notation environment with the built `notation-akv` installed as `akv`, pointed at the

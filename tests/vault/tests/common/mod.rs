@@ -2,7 +2,7 @@
 
 #![allow(dead_code)] // each test file uses its own subset
 
-use akv_test_vault::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, TestVault};
+use akv_test_vault::{DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LOGIN_HOST, TestVault};
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, TokenCredential};
 use azure_core::http::{ClientOptions, RetryOptions, Transport};
@@ -13,11 +13,23 @@ use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// A reqwest client that trusts the vault's CA, as the SDK transport.
-pub fn transport(vault: &TestVault) -> Transport {
+/// A reqwest client builder that trusts the vault's CA and resolves its names to 127.0.0.1.
+pub fn http_builder(vault: &TestVault) -> reqwest::ClientBuilder {
     let ca = reqwest::Certificate::from_pem(vault.ca_pem().as_bytes()).expect("CA PEM");
-    let client = reqwest::Client::builder()
-        .add_root_certificate(ca)
+    let mut builder = reqwest::Client::builder().add_root_certificate(ca);
+    let config = vault.config();
+    for name in [&config.host, &LOGIN_HOST.to_string()]
+        .into_iter()
+        .chain(&config.extra_dns_names)
+    {
+        builder = builder.resolve(name, vault.socket_addr());
+    }
+    builder
+}
+
+/// [`http_builder`]'s client, as the SDK transport.
+pub fn transport(vault: &TestVault) -> Transport {
+    let client = http_builder(vault)
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(30))
         .build()
@@ -25,10 +37,11 @@ pub fn transport(vault: &TestVault) -> Transport {
     Transport::new(Arc::new(client))
 }
 
-/// Client options for credentials and clients: vault CA trusted, Entra authority = the vault.
+/// Client options for credentials and clients: vault CA trusted, Entra authority = the vault's
+/// login host.
 pub fn options(vault: &TestVault) -> ClientOptions {
     let mut cloud = CustomConfiguration::default();
-    cloud.authority_host = vault.url().to_string();
+    cloud.authority_host = vault.authority_url();
     ClientOptions {
         transport: Some(transport(vault)),
         cloud: Some(Arc::new(CloudConfiguration::Custom(cloud))),
@@ -70,8 +83,6 @@ pub fn key_client_with(
         credential,
         Some(KeyClientOptions {
             client_options,
-            // 127.0.0.1 cannot end with ".vault.azure.net": tests opt out of the check explicitly.
-            verify_challenge_resource: Some(false),
             ..Default::default()
         }),
     )
@@ -91,7 +102,6 @@ pub fn certificate_client_with(
         secret_credential(vault),
         Some(CertificateClientOptions {
             client_options,
-            verify_challenge_resource: Some(false),
             ..Default::default()
         }),
     )
@@ -108,7 +118,6 @@ pub fn secret_client(vault: &TestVault) -> SecretClient {
         secret_credential(vault),
         Some(SecretClientOptions {
             client_options: options(vault),
-            verify_challenge_resource: Some(false),
             ..Default::default()
         }),
     )
