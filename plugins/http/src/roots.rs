@@ -33,7 +33,7 @@ const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
 const END: &[u8] = b"-----END CERTIFICATE-----";
 
 /// Where the roots come from: the environment's choice, else OpenSSL's usual places.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RootLocations {
     pub file: Option<PathBuf>,
     pub dirs: Vec<PathBuf>,

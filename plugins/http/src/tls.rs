@@ -14,7 +14,9 @@
 //! against the bundle, the directories and the extra roots together, whose answer is final. So a
 //! chain is accepted exactly when it verifies against the same union of roots as before, and a
 //! process whose servers chain to the bundle (the usual case: on Debian every root of
-//! `/etc/ssl/certs` is in its bundle) never reads the ~300 directory entries.
+//! `/etc/ssl/certs` is in its bundle) never reads the ~300 directory entries. Nor is the bundle
+//! read before the first TLS handshake: a process that fetches only `http://` URLs (OCSP
+//! responders, CRL distribution points and timestamp authorities mostly are) reads no root.
 
 use crate::roots::{SystemRoots, system_roots};
 use rustls::client::WebPkiServerVerifier;
@@ -53,15 +55,15 @@ pub fn client_config(extra: &ExtraRoots) -> rustls::ClientConfig {
     static SYSTEM_ONLY: OnceLock<rustls::ClientConfig> = OnceLock::new();
     if extra.is_empty() {
         return SYSTEM_ONLY
-            .get_or_init(|| build(system_roots(), &ExtraRoots::default()))
+            .get_or_init(|| build(&ExtraRoots::default()))
             .clone();
     }
-    build(system_roots(), extra)
+    build(extra)
 }
 
-fn build(system: &'static SystemRoots, extra: &ExtraRoots) -> rustls::ClientConfig {
+fn build(extra: &ExtraRoots) -> rustls::ClientConfig {
     let provider = Arc::new(crate::crypto_provider());
-    let verifier = SystemVerifier::new(system, extra.clone(), provider.clone());
+    let verifier = SystemVerifier::new(system_roots, extra.clone(), provider.clone());
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("the crypto provider supports TLS 1.2 and 1.3")
@@ -86,33 +88,43 @@ fn webpki_verifier(
 }
 
 /// Verifies against the bundle (and extra roots) first, then against everything: see the
-/// module doc.
+/// module doc. Nothing is read before the first TLS handshake, so a process that only fetches
+/// `http://` URLs (most OCSP responders, CRL distribution points and timestamp authorities)
+/// never reads a root.
 #[derive(Debug)]
 pub struct SystemVerifier {
-    system: &'static SystemRoots,
+    system: fn() -> &'static SystemRoots,
     extra: ExtraRoots,
     provider: Arc<rustls::crypto::CryptoProvider>,
-    first: Option<Arc<WebPkiServerVerifier>>,
+    first: OnceLock<Option<Arc<WebPkiServerVerifier>>>,
     everything: OnceLock<Option<Arc<WebPkiServerVerifier>>>,
 }
 
 impl SystemVerifier {
     fn new(
-        system: &'static SystemRoots,
+        system: fn() -> &'static SystemRoots,
         extra: ExtraRoots,
         provider: Arc<rustls::crypto::CryptoProvider>,
     ) -> SystemVerifier {
-        let first = webpki_verifier(
-            system.file().iter().chain(&extra.0).cloned(),
-            provider.clone(),
-        );
         SystemVerifier {
             system,
             extra,
             provider,
-            first,
+            first: OnceLock::new(),
             everything: OnceLock::new(),
         }
+    }
+
+    /// The verifier over the bundle and the extra roots.
+    fn first(&self) -> Option<&Arc<WebPkiServerVerifier>> {
+        self.first
+            .get_or_init(|| {
+                webpki_verifier(
+                    (self.system)().file().iter().chain(&self.extra.0).cloned(),
+                    self.provider.clone(),
+                )
+            })
+            .as_ref()
     }
 
     /// The verifier over the bundle, the directories and the extra roots, once the directories
@@ -120,14 +132,15 @@ impl SystemVerifier {
     fn everything(&self) -> Option<&Arc<WebPkiServerVerifier>> {
         self.everything
             .get_or_init(|| {
-                if !self.system.has_directories() || self.system.directories().is_empty() {
+                let system = (self.system)();
+                if !system.has_directories() || system.directories().is_empty() {
                     return None;
                 }
                 webpki_verifier(
-                    self.system
+                    system
                         .file()
                         .iter()
-                        .chain(self.system.directories())
+                        .chain(system.directories())
                         .chain(&self.extra.0)
                         .cloned(),
                     self.provider.clone(),
@@ -153,7 +166,7 @@ impl ServerCertVerifier for SystemVerifier {
         let verify = |v: &Arc<WebPkiServerVerifier>| {
             v.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
         };
-        let first = self.first.as_ref().map(verify);
+        let first = self.first().map(verify);
         match first {
             Some(Ok(verified)) => Ok(verified),
             Some(Err(error)) => match self.everything() {
@@ -243,13 +256,19 @@ mod tests {
         let dir = tmp.path().join("certs");
         std::fs::create_dir(&dir).unwrap();
         // The directory repeats the bundle's root, as Debian's does.
-        std::fs::write(&bundle, &bundle_ca).unwrap();
         std::fs::write(dir.join("bundle-copy.pem"), &bundle_ca).unwrap();
         std::fs::write(dir.join("dir.pem"), &dir_ca).unwrap();
-        let system: &'static SystemRoots = Box::leak(Box::new(SystemRoots::read(RootLocations {
-            file: Some(bundle),
-            dirs: vec![dir.clone()],
-        })));
+        static LOCATIONS: OnceLock<RootLocations> = OnceLock::new();
+        static ROOTS: OnceLock<SystemRoots> = OnceLock::new();
+        fn system() -> &'static SystemRoots {
+            ROOTS.get_or_init(|| SystemRoots::read(LOCATIONS.get().unwrap().clone()))
+        }
+        LOCATIONS
+            .set(RootLocations {
+                file: Some(bundle.clone()),
+                dirs: vec![dir.clone()],
+            })
+            .unwrap();
         let provider = Arc::new(crate::crypto_provider());
         let extra = ExtraRoots::from_der(&[rustls::pki_types::pem::PemObject::from_pem_slice(
             extra_ca.as_bytes(),
@@ -258,6 +277,8 @@ mod tests {
         .unwrap()])
         .unwrap();
         let verifier = SystemVerifier::new(system, extra, provider);
+        // Nothing is read before the first handshake: the bundle written now is the one used.
+        std::fs::write(&bundle, &bundle_ca).unwrap();
 
         verify(&verifier, &bundle_server).expect("a server under the bundle's root");
         verify(&verifier, &extra_server).expect("a server under an extra root");
@@ -271,15 +292,20 @@ mod tests {
             rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer)
         );
         // The directory adds its own two roots, not the copy of the bundle's.
-        assert_eq!(system.directories().len(), 2);
+        assert_eq!(system().directories().len(), 2);
     }
 
     #[test]
     fn without_any_root_nothing_verifies() {
-        let system: &'static SystemRoots = Box::leak(Box::new(SystemRoots::read(RootLocations {
-            file: None,
-            dirs: vec![],
-        })));
+        fn system() -> &'static SystemRoots {
+            static ROOTS: OnceLock<SystemRoots> = OnceLock::new();
+            ROOTS.get_or_init(|| {
+                SystemRoots::read(RootLocations {
+                    file: None,
+                    dirs: vec![],
+                })
+            })
+        }
         let verifier = SystemVerifier::new(
             system,
             ExtraRoots::default(),
