@@ -612,7 +612,7 @@ fn cache_step(session: &Session, cached: Option<&Material>, fresh: &Material, st
             vec![format!("directory {dir}; {ttl}"), "no entry for this id: the next sign reads the vault".into()],
             Vec::new(),
         ),
-        Some(c) if c == fresh => steps.put(
+        Some(c) if c.same_as(fresh) => steps.put(
             7,
             Status::Pass,
             vec![format!("directory {dir}; {ttl}"), "the entry for this id matches the vault".into()],

@@ -53,6 +53,14 @@ pub struct Material {
 pub const CHAIN_RULES: u32 = 1;
 
 impl Material {
+    /// The same key and chain, whatever has been checked of them.
+    pub fn same_as(&self, other: &Material) -> bool {
+        self.key_spec == other.key_spec
+            && self.key_name == other.key_name
+            && self.key_version == other.key_version
+            && self.chain == other.chain
+    }
+
     pub fn chain_der(&self) -> Result<Vec<Vec<u8>>, SignError> {
         self.chain
             .iter()
