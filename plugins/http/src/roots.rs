@@ -129,13 +129,6 @@ impl RootLocations {
         }
         stage
     }
-
-    /// Both stages: every distinct trust anchor, file first, then the directories in order.
-    pub fn load(&self) -> Vec<TrustAnchor<'static>> {
-        let file = self.file_anchors();
-        let dirs = self.directory_anchors(&file);
-        file.anchors.into_iter().chain(dirs.anchors).collect()
-    }
 }
 
 impl Anchors {
@@ -194,11 +187,6 @@ impl SystemRoots {
         self.directories
             .get_or_init(|| self.locations.directory_anchors(&self.file).anchors)
     }
-
-    /// Whether any directory is configured (so [`SystemRoots::directories`] may add roots).
-    pub fn has_directories(&self) -> bool {
-        !self.locations.dirs.is_empty()
-    }
 }
 
 /// Each file once, however many links lead to it (`openssl rehash` makes hash-named links).
@@ -219,15 +207,6 @@ impl SeenFiles {
     fn first_time(&mut self, path: &Path) -> bool {
         path.exists()
     }
-}
-
-/// The DER of every well-formed `CERTIFICATE` PEM section in `text`; anything else (comments,
-/// other PEM types, damaged sections) is ignored.
-pub fn pem_certificates(text: &[u8]) -> Vec<Vec<u8>> {
-    let mut scratch = Vec::new();
-    pem_sections(text)
-        .filter_map(|section| decode_section(section, &mut scratch))
-        .collect()
 }
 
 /// The base64 text between each `BEGIN CERTIFICATE` and its `END` line.
@@ -264,6 +243,23 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The DER of every well-formed `CERTIFICATE` PEM section in `text`, as stage 1 decodes them.
+    fn pem_certificates(text: &[u8]) -> Vec<Vec<u8>> {
+        let mut scratch = Vec::new();
+        pem_sections(text)
+            .filter_map(|section| decode_section(section, &mut scratch))
+            .collect()
+    }
+
+    impl RootLocations {
+        /// Both stages, file first, then the directories in order.
+        fn load(&self) -> Vec<TrustAnchor<'static>> {
+            let file = self.file_anchors();
+            let dirs = self.directory_anchors(&file);
+            file.anchors.into_iter().chain(dirs.anchors).collect()
+        }
+    }
 
     fn system_bundle() -> Vec<u8> {
         std::fs::read("/etc/ssl/certs/ca-certificates.crt")
