@@ -3,6 +3,7 @@
 # one core, and prints per target: runs reached, exec/s, crashes, hangs (timeouts), OOMs.
 #
 #   bash fuzz/run.sh [seconds-per-target] [target...]      # default 60 s, every target
+#   FUZZ_RUNS=10000000 bash fuzz/run.sh 3600 [target...]    # stop each at 10^7 runs (or the time)
 #
 # Limits: -rss_limit_mb=2048 (an input that needs more is an OOM), -timeout=10 (an input that takes
 # longer is a hang). libFuzzer runs in fork mode and carries on past a failure, so the counts are
@@ -14,6 +15,7 @@ set -euo pipefail
 
 seconds=${1:-60}
 shift || true
+runs_goal=${FUZZ_RUNS:--1} # libFuzzer's -runs: -1 is no limit
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
 
@@ -44,12 +46,16 @@ else
   mapfile -t targets < <(cargo +nightly fuzz list)
 fi
 
-# Targets that read files (bundles, caches, config) write them under a scratch folder per process.
-export TMPDIR="$here/target/fuzz-tmp"
-mkdir -p "$TMPDIR"
+# Targets that read files (bundles, caches, config) write them under a scratch folder per process,
+# on tmpfs where there is one: the signer cache fsyncs every entry it writes, which on a disk would
+# make that target measure the disk.
+scratch_root="$here/target"
+[ -d /dev/shm ] && [ -w /dev/shm ] && scratch_root=/dev/shm
+TMPDIR=$(mktemp -d "$scratch_root/notation-akv-fuzz.XXXXXX")
+export TMPDIR
 trap 'rm -rf "$TMPDIR"' EXIT
 
-printf '%-28s %12s %9s %8s %6s %5s\n' target runs exec/s crashes hangs ooms
+printf '%-28s %8s %12s %9s %8s %6s %5s\n' target seconds runs exec/s crashes hangs ooms
 status=0
 for target in "${targets[@]}"; do
   if ! build "$target"; then
@@ -59,7 +65,8 @@ for target in "${targets[@]}"; do
   fi
   mkdir -p "corpus/$target" "artifacts/$target"
   log="artifacts/$target/last-run.log"
-  nice -n 19 "$bin_dir/$target" -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
+  started=$SECONDS
+  nice -n 19 "$bin_dir/$target" -fork=1 -runs="$runs_goal" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
     -rss_limit_mb=2048 -timeout=10 -max_total_time="$seconds" \
     -artifact_prefix="artifacts/$target/" "corpus/$target" "seeds/$target" >"$log" 2>&1 || true
   # Fork mode's status line: "#<runs>: cov: … exec/s: <n> oom/timeout/crash: <o>/<t>/<c> …"
@@ -72,7 +79,7 @@ for target in "${targets[@]}"; do
   runs=$(sed -E 's/^#([0-9]+):.*/\1/' <<<"$line")
   rate=$(sed -E 's/.*exec\/s: ([0-9]+).*/\1/' <<<"$line")
   read -r ooms hangs crashes < <(sed -E 's/.*oom\/timeout\/crash: ([0-9]+)\/([0-9]+)\/([0-9]+).*/\1 \2 \3/' <<<"$line")
-  printf '%-28s %12s %9s %8s %6s %5s\n' "$target" "$runs" "$rate" "$crashes" "$hangs" "$ooms"
+  printf '%-28s %8s %12s %9s %8s %6s %5s\n' "$target" $((SECONDS - started)) "$runs" "$rate" "$crashes" "$hangs" "$ooms"
   if [ "$crashes$hangs$ooms" != "000" ]; then status=1; fi
 done
 exit $status

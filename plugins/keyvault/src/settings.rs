@@ -186,13 +186,19 @@ pub fn env_name(key: &str) -> String {
 
 /// The valid key a mistyped one most likely meant: case and `-`/`_` ignored, then the fewest
 /// single-character edits (a swap of neighbours counts as one), at most one per three characters.
+///
+/// The distance is at least the difference in length, so a candidate further apart than the limit
+/// is never compared: the work stays bounded by the valid keys' length, whatever a request holds.
 fn closest_key<'v>(key: &str, valid: &[&'v str]) -> Option<&'v str> {
     let normal = |k: &str| k.to_ascii_lowercase().replace('-', "_");
     let key = normal(key);
-    let limit = (key.chars().count() / 3).max(1);
+    let length = key.chars().count();
+    let limit = (length / 3).max(1);
     valid
         .iter()
-        .map(|v| (edit_distance(&key, &normal(v)), *v))
+        .map(|v| (normal(v), *v))
+        .filter(|(n, _)| n.chars().count().abs_diff(length) <= limit)
+        .map(|(n, v)| (edit_distance(&key, &n), v))
         .filter(|(d, _)| *d <= limit)
         .min_by_key(|(d, _)| *d)
         .map(|(_, v)| v)
@@ -604,6 +610,19 @@ mod tests {
         assert_eq!(closest_key("x", &valid), None);
         assert_eq!(edit_distance("ab", "ba"), 1);
         assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    /// A request may carry a key as long as the request's size bound; looking for a suggestion
+    /// must not run an edit distance of it against every valid key (a full table per pair).
+    #[test]
+    fn a_huge_unknown_key_is_not_compared() {
+        let valid: Vec<&str> = KEYS.iter().map(|k| k.name).collect();
+        let huge = "x".repeat(200_000);
+        let started = std::time::Instant::now();
+        assert_eq!(closest_key(&huge, &valid), None);
+        let near = format!("{}q", valid[0]);
+        assert_eq!(closest_key(&near, &valid), Some(valid[0]));
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 
     fn key(name: &str) -> &'static ConfigKey {
