@@ -94,9 +94,10 @@ pub(crate) fn has_ocsp_nocheck(cert: &Certificate) -> bool {
     cert_ext(cert, rfc6960::ID_PKIX_OCSP_NOCHECK).is_some()
 }
 
-/// The subject as an RFC 4514 string.
+/// The subject as notation renders it (Go's `pkix.Name.String()`), like every other message of the
+/// plugins.
 pub(crate) fn subject(cert: &Certificate) -> String {
-    cert.tbs_certificate.subject.to_string()
+    notation_akv_x509::name::render_like_go(&cert.tbs_certificate.subject)
 }
 
 /// Serial number in lower-case hex, without the sign padding byte DER may add.

@@ -189,7 +189,7 @@ pub enum CertStatus {
 pub struct CertResult {
     /// Position in the chain (0 = leaf).
     pub index: usize,
-    /// RFC 4514-style subject.
+    /// The subject as notation renders it (`CN=leaf,O=Contoso,C=US`).
     pub subject: String,
     /// Serial number in lower-case hex, without the zero byte DER adds to keep it positive.
     pub serial: String,

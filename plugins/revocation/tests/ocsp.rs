@@ -33,7 +33,7 @@ async fn good_chain_names_each_certificate_and_the_responder() {
     assert_eq!(leaf.status, CertStatus::Good);
     assert_eq!(
         leaf.subject,
-        "O=notation-akv tests,ST=WA,C=US,CN=Revocation Test Leaf"
+        "CN=Revocation Test Leaf,O=notation-akv tests,ST=WA,C=US"
     );
     assert_eq!(leaf.serial, hex(&c.leaf.serial));
     assert_eq!(
