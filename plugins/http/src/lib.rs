@@ -5,34 +5,25 @@
 //! notation starts a plugin process for every command, so what a process pays once at start-up
 //! is paid on every `notation sign` and `notation verify`. Two such costs are settled here.
 //!
-//! # Randomness never comes from aws-lc
+//! # One crypto library for TLS: ring
 //!
-//! aws-lc (under `aws-lc-rs`) seeds its DRBG on the first random number a process asks for, and
-//! by default it seeds from CPU-jitter entropy: about 30 ms of CPU per process, five times the
-//! rest of a warm signature. Seeding from the OS instead (`getrandom(2)`) takes microseconds.
+//! Every TLS connection uses rustls' *ring* provider ([`crypto_provider`]): key exchange, record
+//! ciphers, the random numbers a handshake needs (ring reads them from the OS) and the checks of
+//! server certificates and handshake signatures. [`client_builder`] installs it as the process's
+//! rustls default before any client is built; reqwest and the Azure SDK are built without a
+//! provider of their own (reqwest's `rustls-no-provider`, no SDK default features), so no other
+//! TLS stack is linked. Nonces (OCSP request nonce, RFC 3161 nonce, the client assertion's `jti`)
+//! come from [`fill_random`], straight from the OS.
 //!
-//! The jitter source can only be switched off when aws-lc-sys is compiled (the
-//! `AWS_LC_SYS_NO_JITTER_ENTROPY` build variable); aws-lc-sys has no cargo feature for it. A
-//! variable is not part of the package: a `.cargo/config.toml` `[env]` entry reaches builds run
-//! inside this repository, but not `cargo install --path` run from elsewhere, nor a packager's
-//! own build, and a build that misses it is correct but 30 ms slower per process with nothing to
-//! show it. So the fix is structural and holds for every build: **no code path asks aws-lc for
-//! a random number.**
-//!
-//! - TLS: [`crypto_provider`] is rustls' *ring* provider (key exchange, record ciphers and the
-//!   random numbers a handshake needs; ring reads them from the OS) with aws-lc-rs' *signature
-//!   verification* algorithms, the same ones that check signatures everywhere else in the
-//!   plugins (so a P-521 server certificate verifies as before). Verifying needs no randomness.
-//!   [`client_builder`] installs it as the process's rustls default before any client is built;
-//!   reqwest, its platform verifier and the Azure SDK transport all take it from there.
-//! - Nonces (OCSP request nonce, RFC 3161 nonce, the client assertion's `jti`): [`fill_random`],
-//!   straight from the OS.
-//! - The one private-key operation done locally, the RS256 client assertion of certificate
-//!   credentials, signs with ring, whose RSA blinding draws from the OS.
-//!
-//! aws-lc-rs stays for hashing and signature verification (chains, envelopes, OCSP responses,
-//! CRLs, timestamp tokens), none of which touches its DRBG. The price: ring offers no
-//! post-quantum hybrid key exchange (X25519MLKEM768), so TLS uses X25519 or the NIST curves.
+//! Two costs this avoids, both measured: aws-lc, the other rustls provider, seeds its DRBG from
+//! CPU-jitter entropy on a process's first random number (about 30 ms of CPU per process, five
+//! times a whole warm signature; only a build variable of aws-lc-sys turns that off, which
+//! `cargo install` and packagers' builds would not set), and it links as one block of about
+//! 2 MB per binary. The price: ring offers no post-quantum hybrid key exchange
+//! (X25519MLKEM768), so TLS uses X25519 or the NIST curves, and it has no P-521, so a server
+//! whose certificate chain is signed with P-521 is refused (the Azure endpoints, public CAs and
+//! TSAs use RSA, P-256 and P-384). Signatures inside certificates, envelopes, OCSP responses,
+//! CRLs and timestamp tokens, P-521 included, are checked by `notation-akv-x509`.
 //!
 //! # Root certificates are read once, fast
 //!
@@ -57,13 +48,9 @@ pub mod roots;
 #[cfg(all(unix, not(target_vendor = "apple"), not(target_os = "android")))]
 pub mod tls;
 
-/// rustls' ring provider with aws-lc-rs' signature verification algorithms: see the crate doc.
+/// rustls' ring provider: see the crate doc.
 pub fn crypto_provider() -> rustls::crypto::CryptoProvider {
-    rustls::crypto::CryptoProvider {
-        signature_verification_algorithms: rustls::crypto::aws_lc_rs::default_provider()
-            .signature_verification_algorithms,
-        ..rustls::crypto::ring::default_provider()
-    }
+    rustls::crypto::ring::default_provider()
 }
 
 /// Installs [`crypto_provider`] as the process's rustls default, once. A provider installed
@@ -133,21 +120,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_provider_keeps_aws_lc_verification_and_takes_the_rest_from_ring() {
+    fn the_provider_is_rings_with_its_key_exchanges_and_rsa_and_ecdsa_checks() {
         let ours = crypto_provider();
-        let ring = rustls::crypto::ring::default_provider();
-        let aws = rustls::crypto::aws_lc_rs::default_provider();
-        let names = |p: &rustls::crypto::CryptoProvider| {
-            p.kx_groups.iter().map(|g| g.name()).collect::<Vec<_>>()
-        };
-        assert_eq!(names(&ours), names(&ring));
+        let names: Vec<_> = ours.kx_groups.iter().map(|g| g.name()).collect();
+        assert!(names.contains(&rustls::NamedGroup::X25519), "{names:?}");
         let schemes = ours.signature_verification_algorithms.supported_schemes();
-        assert_eq!(
-            schemes,
-            aws.signature_verification_algorithms.supported_schemes()
-        );
-        assert!(schemes.contains(&rustls::SignatureScheme::ECDSA_NISTP521_SHA512));
-        assert!(ours.fips() == ring.fips());
+        for scheme in [
+            rustls::SignatureScheme::RSA_PKCS1_SHA256,
+            rustls::SignatureScheme::RSA_PSS_SHA256,
+            rustls::SignatureScheme::ECDSA_NISTP256_SHA256,
+            rustls::SignatureScheme::ECDSA_NISTP384_SHA384,
+        ] {
+            assert!(schemes.contains(&scheme), "{scheme:?} in {schemes:?}");
+        }
     }
 
     #[test]

@@ -5,8 +5,7 @@
 //! a client assertion: an RS256 JWT with the certificate's SHA-1 thumbprint (`x5t`), addressed to
 //! the token endpoint, signed with the private key. [`CertificateAssertion`] builds that with
 //! ring (a private-key operation needs randomness for RSA blinding, and ring takes it from the
-//! OS; aws-lc would first seed itself from CPU jitter, see `notation_akv_http`) and hands it to
-//! the SDK's `ClientAssertionCredential`.
+//! OS, see `notation_akv_http`) and hands it to the SDK's `ClientAssertionCredential`.
 //!
 //! Inputs (as in other Azure SDKs): `AZURE_CLIENT_CERTIFICATE_PATH` names a PEM file with the
 //! certificate and its PKCS#8 or PKCS#1 RSA key, or a PKCS#12 file, whose password is

@@ -85,6 +85,9 @@ impl ChainedCredential {
     /// Builds the chain for `settings.credential_type`. Construction never fails: a source that
     /// cannot be built is kept as "unavailable" so the final error can say why.
     pub fn build(inputs: &CredentialInputs<'_>) -> Arc<ChainedCredential> {
+        // Before any SDK source exists: one that builds its own HTTP client (given options without
+        // a transport) takes rustls' process default, and the SDK brings no provider of its own.
+        notation_akv_http::install_crypto_provider();
         let in_chain = inputs.settings.credential_type == CredentialType::Default;
         let sources = match inputs.settings.credential_type {
             CredentialType::Default => vec![

@@ -3,9 +3,9 @@
 use std::fmt;
 use std::time::SystemTime;
 
-use aws_lc_rs::digest;
 use base64::Engine as _;
 use der::{Decode, Encode};
+use ring::digest;
 use spki::SubjectPublicKeyInfoOwned;
 
 use crate::name;

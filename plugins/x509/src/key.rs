@@ -1,16 +1,15 @@
 //! Public keys: key specs, comparison with an Azure Key Vault JWK, and plugin signature checks.
 
-use aws_lc_rs::digest as lc_digest;
-use aws_lc_rs::signature::{self as lc, UnparsedPublicKey};
 use base64::Engine as _;
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5912::{
     ID_EC_PUBLIC_KEY, RSA_ENCRYPTION, SECP_256_R_1, SECP_384_R_1, SECP_521_R_1,
 };
-use der::Encode;
 use notation_akv_protocol::{KeySpec, SigningAlgorithm};
 use serde::Deserialize;
 use spki::SubjectPublicKeyInfoOwned;
+
+use crate::verify::{Encoding, Hash, Scheme};
 
 const SECP_256_K_1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.132.0.10");
 const ID_ED_25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
@@ -155,76 +154,17 @@ pub fn verify_plugin_signature(
             expected,
         });
     }
-    let digest = lc_digest::digest(digest_algorithm(algorithm), message);
-    verify_digest_with(algorithm, spki, &digest, signature)
-}
-
-/// Verifies a signature over a digest, the way Azure Key Vault makes one: `sign` takes the
-/// algorithm and the digest (the request's base64url `value`), never the message. The same
-/// checks as [`verify_plugin_signature`] (PSS salt of exactly the hash length, fixed-width
-/// ECDSA `r || s`) except the Notary Project pairing of key spec and algorithm: a vault signs with
-/// any algorithm its key type supports (PS512 with an RSA-2048 key), which notation refuses, so
-/// callers that hand signatures to notation use [`verify_plugin_signature`].
-pub fn verify_digest_signature(
-    spki: &SubjectPublicKeyInfoOwned,
-    algorithm: SigningAlgorithm,
-    digest: &[u8],
-    signature: &[u8],
-) -> Result<(), SignatureError> {
-    let hash = digest_algorithm(algorithm);
-    let digest = lc_digest::Digest::import_less_safe(digest, hash).map_err(|_| {
-        SignatureError::MalformedParameters(format!(
-            "a {algorithm} digest has {} bytes, not {}",
-            hash.output_len(),
-            digest.len()
-        ))
-    })?;
-    verify_digest_with(algorithm, spki, &digest, signature)
-}
-
-fn digest_algorithm(algorithm: SigningAlgorithm) -> &'static lc_digest::Algorithm {
-    match algorithm {
-        SigningAlgorithm::RsassaPssSha256 | SigningAlgorithm::EcdsaSha256 => &lc_digest::SHA256,
-        SigningAlgorithm::RsassaPssSha384 | SigningAlgorithm::EcdsaSha384 => &lc_digest::SHA384,
-        SigningAlgorithm::RsassaPssSha512 | SigningAlgorithm::EcdsaSha512 => &lc_digest::SHA512,
-    }
-}
-
-fn verify_digest_with(
-    algorithm: SigningAlgorithm,
-    spki: &SubjectPublicKeyInfoOwned,
-    digest: &lc_digest::Digest,
-    signature: &[u8],
-) -> Result<(), SignatureError> {
-    // Defaults of these parameter sets: PSS salt length = digest length, checked exactly.
-    let verifier: &'static dyn lc::VerificationAlgorithm = match algorithm {
-        SigningAlgorithm::RsassaPssSha256 => &lc::RSA_PSS_2048_8192_SHA256,
-        SigningAlgorithm::RsassaPssSha384 => &lc::RSA_PSS_2048_8192_SHA384,
-        SigningAlgorithm::RsassaPssSha512 => &lc::RSA_PSS_2048_8192_SHA512,
-        SigningAlgorithm::EcdsaSha256 => &lc::ECDSA_P256_SHA256_FIXED,
-        SigningAlgorithm::EcdsaSha384 => &lc::ECDSA_P384_SHA384_FIXED,
-        SigningAlgorithm::EcdsaSha512 => &lc::ECDSA_P521_SHA512_FIXED,
+    let scheme = match algorithm {
+        SigningAlgorithm::RsassaPssSha256 => Scheme::Pss(Hash::Sha256),
+        SigningAlgorithm::RsassaPssSha384 => Scheme::Pss(Hash::Sha384),
+        SigningAlgorithm::RsassaPssSha512 => Scheme::Pss(Hash::Sha512),
+        SigningAlgorithm::EcdsaSha256 => Scheme::Ecdsa(Hash::Sha256, Encoding::Fixed),
+        SigningAlgorithm::EcdsaSha384 => Scheme::Ecdsa(Hash::Sha384, Encoding::Fixed),
+        SigningAlgorithm::EcdsaSha512 => Scheme::Ecdsa(Hash::Sha512, Encoding::Fixed),
     };
-    let spki_der = spki
-        .to_der()
-        .map_err(|e| KeyError::Malformed(e.to_string()))?;
-    UnparsedPublicKey::new(verifier, spki_der)
-        .verify_digest(digest, signature)
-        .map_err(|_| SignatureError::Invalid)
-}
-
-pub(crate) fn verify_with(
-    verifier: &'static dyn lc::VerificationAlgorithm,
-    spki: &SubjectPublicKeyInfoOwned,
-    message: &[u8],
-    signature: &[u8],
-) -> Result<(), SignatureError> {
-    let spki_der = spki
-        .to_der()
-        .map_err(|e| KeyError::Malformed(e.to_string()))?;
-    UnparsedPublicKey::new(verifier, spki_der)
-        .verify(message, signature)
-        .map_err(|_| SignatureError::Invalid)
+    let key = public_key(spki)?;
+    let key_bytes = spki.subject_public_key.raw_bytes();
+    crate::verify::verify(scheme, &key, key_bytes, message, signature)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -243,7 +183,7 @@ impl Curve {
         }
     }
 
-    fn field_len(self) -> usize {
+    pub(crate) fn field_len(self) -> usize {
         match self {
             Curve::P256 => 32,
             Curve::P384 => 48,

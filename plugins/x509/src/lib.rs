@@ -8,11 +8,12 @@
 //! | [`cert`] | parsing DER/PEM bundles (private-key blocks detected, never kept), fingerprints, names, validity |
 //! | [`key`] | key specs, "is this certificate's key the vault key" (JWK), plugin signature verification as notation does it, and of a digest as the vault signs it |
 //! | [`signed_data`] | signatures inside X.509 structures: certificates, CRLs, OCSP responses (SHA-1 only on request) |
+//! | `verify` | the one place a signature is checked: ring, and RustCrypto's curves for what ring lacks (P-521) |
 //! | [`chain`] | ordering an unordered bag of certificates into leaf → root |
 //! | [`codesigning`] | the Notary Project certificate requirements, all violations with rule ids and fixes |
 //! | [`name`] | `x509.subject` trusted identities with notation-go's exact DN semantics |
 //!
-//! All signature verification uses aws-lc-rs. Nothing here does I/O or panics on bad input.
+//! Nothing here does I/O or panics on bad input.
 //!
 //! # Typical use
 //!
@@ -38,14 +39,12 @@ mod hex;
 pub mod key;
 pub mod name;
 pub mod signed_data;
+mod verify;
 
 pub use cert::{Bundle, CertError, CertRef, Certificate, parse_bundle};
 pub use chain::{ChainError, build_chain};
 pub use codesigning::{Rule, Violation, revalidate_accepted_chain, validate_code_signing_chain};
-pub use key::{
-    Jwk, KeyError, SignatureError, key_spec, matches_jwk, verify_digest_signature,
-    verify_plugin_signature,
-};
+pub use key::{Jwk, KeyError, SignatureError, key_spec, matches_jwk, verify_plugin_signature};
 pub use name::{
     DistinguishedName, IdentityError, NameError, is_subset, parse_distinguished_name,
     verify_x509_trusted_identities,

@@ -6,9 +6,8 @@
 //! the hash length, and ecdsa-with-SHA{256,384,512} (DER `r`,`s`) on P-256/384/521 in any
 //! hash/curve pairing. SHA-1 (sha1WithRSAEncryption, ecdsa-with-SHA1) is accepted only when the
 //! caller passes [`Sha1::Allow`] — OCSP responders still sign with it, certificates must not.
-//! RSA signer keys must be 2048–8192 bits.
+//! RSA signer keys must be 2048–8192 bits. The check itself is `crate::verify`'s.
 
-use aws_lc_rs::signature as lc;
 use const_oid::ObjectIdentifier;
 use const_oid::db::rfc5912::{
     ECDSA_WITH_SHA_256, ECDSA_WITH_SHA_384, ECDSA_WITH_SHA_512, ID_MGF_1, ID_RSASSA_PSS,
@@ -19,7 +18,8 @@ use der::{Decode, Encode};
 use spki::{AlgorithmIdentifierOwned, SubjectPublicKeyInfoOwned};
 
 use crate::cert::Certificate;
-use crate::key::{Curve, PublicKey, SignatureError, oid_name, public_key, verify_with};
+use crate::key::{PublicKey, SignatureError, oid_name, public_key};
+use crate::verify::{Encoding, Hash, Scheme};
 
 const ECDSA_WITH_SHA_1: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.10045.4.1");
 
@@ -30,21 +30,6 @@ pub enum Sha1 {
     Reject,
     /// OCSP responses, which many responders still sign with SHA-1.
     Allow,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Hash {
-    Sha1,
-    Sha256,
-    Sha384,
-    Sha512,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Scheme {
-    Pkcs1(Hash),
-    Pss(Hash),
-    Ecdsa(Hash),
 }
 
 /// Whether `algorithm` is a SHA-1 based signature algorithm (for reporting, without verifying).
@@ -71,7 +56,7 @@ pub fn verify_signed_data(
 ) -> Result<(), SignatureError> {
     let scheme = scheme(algorithm)?;
     let hash = match scheme {
-        Scheme::Pkcs1(h) | Scheme::Pss(h) | Scheme::Ecdsa(h) => h,
+        Scheme::Pkcs1(h) | Scheme::Pss(h) | Scheme::Ecdsa(h, _) => h,
     };
     if hash == Hash::Sha1 && sha1 == Sha1::Reject {
         return Err(SignatureError::Sha1NotAllowed(algorithm_name(algorithm)));
@@ -90,37 +75,13 @@ pub fn verify_signed_data(
             )));
         }
     }
-    let verifier: &'static dyn lc::VerificationAlgorithm = match (scheme, &key) {
-        (Scheme::Pkcs1(h), PublicKey::Rsa { .. }) => match h {
-            Hash::Sha1 => &lc::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
-            Hash::Sha256 => &lc::RSA_PKCS1_2048_8192_SHA256,
-            Hash::Sha384 => &lc::RSA_PKCS1_2048_8192_SHA384,
-            Hash::Sha512 => &lc::RSA_PKCS1_2048_8192_SHA512,
-        },
-        (Scheme::Pss(h), PublicKey::Rsa { .. }) => match h {
-            Hash::Sha256 => &lc::RSA_PSS_2048_8192_SHA256,
-            Hash::Sha384 => &lc::RSA_PSS_2048_8192_SHA384,
-            Hash::Sha512 => &lc::RSA_PSS_2048_8192_SHA512,
-            Hash::Sha1 => return Err(unsupported(algorithm)),
-        },
-        (Scheme::Ecdsa(h), PublicKey::Ec { curve, .. }) => match (curve, h) {
-            (Curve::P256, Hash::Sha1) => &lc::ECDSA_P256_SHA1_ASN1,
-            (Curve::P256, Hash::Sha256) => &lc::ECDSA_P256_SHA256_ASN1,
-            (Curve::P256, Hash::Sha384) => &lc::ECDSA_P256_SHA384_ASN1,
-            (Curve::P256, Hash::Sha512) => &lc::ECDSA_P256_SHA512_ASN1,
-            (Curve::P384, Hash::Sha256) => &lc::ECDSA_P384_SHA256_ASN1,
-            (Curve::P384, Hash::Sha384) => &lc::ECDSA_P384_SHA384_ASN1,
-            (Curve::P384, Hash::Sha512) => &lc::ECDSA_P384_SHA512_ASN1,
-            (Curve::P521, Hash::Sha1) => &lc::ECDSA_P521_SHA1_ASN1,
-            (Curve::P521, Hash::Sha256) => &lc::ECDSA_P521_SHA256_ASN1,
-            (Curve::P521, Hash::Sha384) => &lc::ECDSA_P521_SHA384_ASN1,
-            (Curve::P521, Hash::Sha512) => &lc::ECDSA_P521_SHA512_ASN1,
-            // aws-lc-rs has no P-384/SHA-1 pairing.
-            (Curve::P384, Hash::Sha1) => return Err(unsupported(algorithm)),
-        },
+    match (scheme, &key) {
+        (Scheme::Pkcs1(_) | Scheme::Pss(_), PublicKey::Rsa { .. })
+        | (Scheme::Ecdsa(..), PublicKey::Ec { .. }) => {}
         (_, key) => return Err(wrong_key(key)),
-    };
-    verify_with(verifier, signer, signed, signature)
+    }
+    let key_bytes = signer.subject_public_key.raw_bytes();
+    crate::verify::verify(scheme, &key, key_bytes, signed, signature)
 }
 
 impl Certificate {
@@ -153,10 +114,10 @@ fn scheme(algorithm: &AlgorithmIdentifierOwned) -> Result<Scheme, SignatureError
         o if o == SHA_256_WITH_RSA_ENCRYPTION => Scheme::Pkcs1(Hash::Sha256),
         o if o == SHA_384_WITH_RSA_ENCRYPTION => Scheme::Pkcs1(Hash::Sha384),
         o if o == SHA_512_WITH_RSA_ENCRYPTION => Scheme::Pkcs1(Hash::Sha512),
-        o if o == ECDSA_WITH_SHA_1 => Scheme::Ecdsa(Hash::Sha1),
-        o if o == ECDSA_WITH_SHA_256 => Scheme::Ecdsa(Hash::Sha256),
-        o if o == ECDSA_WITH_SHA_384 => Scheme::Ecdsa(Hash::Sha384),
-        o if o == ECDSA_WITH_SHA_512 => Scheme::Ecdsa(Hash::Sha512),
+        o if o == ECDSA_WITH_SHA_1 => Scheme::Ecdsa(Hash::Sha1, Encoding::Der),
+        o if o == ECDSA_WITH_SHA_256 => Scheme::Ecdsa(Hash::Sha256, Encoding::Der),
+        o if o == ECDSA_WITH_SHA_384 => Scheme::Ecdsa(Hash::Sha384, Encoding::Der),
+        o if o == ECDSA_WITH_SHA_512 => Scheme::Ecdsa(Hash::Sha512, Encoding::Der),
         o if o == ID_RSASSA_PSS => Scheme::Pss(pss_hash(algorithm)?),
         _ => return Err(unsupported(algorithm)),
     })

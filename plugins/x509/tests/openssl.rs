@@ -144,14 +144,43 @@ fn ecdsa_certificates_with_each_curve() {
         assert_eq!(rules(&[c]), [], "{curve}");
     }
     // Hash and curve need not pair up in certificate signatures (Go accepts any combination).
-    let mixed = self_signed(
-        &dir,
-        "mixed",
-        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-521"],
-        &["-sha256"],
-        LEAF_EXT,
-    );
-    assert_eq!(self_check(&mixed, Sha1::Reject), Ok(()));
+    for (curve, hash) in [
+        ("P-521", "-sha256"),
+        ("P-521", "-sha384"),
+        ("P-256", "-sha512"),
+        ("P-384", "-sha512"),
+        ("P-384", "-sha256"),
+    ] {
+        let mixed = self_signed(
+            &dir,
+            &format!("mixed{curve}{hash}"),
+            &[
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                &format!("ec_paramgen_curve:{curve}"),
+            ],
+            &[hash],
+            LEAF_EXT,
+        );
+        assert_eq!(self_check(&mixed, Sha1::Reject), Ok(()), "{curve} {hash}");
+        let x = mixed.x509();
+        let mut tbs = der::Encode::to_der(&x.tbs_certificate).unwrap();
+        let last = tbs.len() - 1;
+        tbs[last] ^= 1;
+        let sig = x.signature.as_bytes().unwrap();
+        assert_eq!(
+            verify_signed_data(
+                mixed.public_key(),
+                &x.signature_algorithm,
+                &tbs,
+                sig,
+                Sha1::Reject
+            ),
+            Err(SignatureError::Invalid),
+            "{curve} {hash}: tampered"
+        );
+    }
 }
 
 #[test]
@@ -202,14 +231,25 @@ fn sha1_signatures_only_where_allowed() {
         &["-sha1"],
         LEAF_EXT,
     );
-    let ec = self_signed(
-        &dir,
-        "sha1ec",
-        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256"],
-        &["-sha1"],
-        LEAF_EXT,
-    );
-    for c in [rsa, ec] {
+    // On P-384 and P-521 a SHA-1 digest is shorter than half the curve order: checked all the same.
+    let ec: Vec<Certificate> = ["P-256", "P-384", "P-521"]
+        .iter()
+        .map(|curve| {
+            self_signed(
+                &dir,
+                &format!("sha1ec{curve}"),
+                &[
+                    "-newkey",
+                    "ec",
+                    "-pkeyopt",
+                    &format!("ec_paramgen_curve:{curve}"),
+                ],
+                &["-sha1"],
+                LEAF_EXT,
+            )
+        })
+        .collect();
+    for c in std::iter::once(rsa).chain(ec) {
         assert!(matches!(
             self_check(&c, Sha1::Reject),
             Err(SignatureError::Sha1NotAllowed(_))

@@ -134,7 +134,23 @@ pub fn peak_rss_mib() -> f64 {
 /// The builds of one binary to measure: the workspace's (`current`, labelled ""), then, when
 /// `NOTATION_AKV_BENCH_BASELINE` names a folder holding an earlier build of `name`, that one
 /// (labelled " [baseline]"), so a single run prints before and after under the same load.
+///
+/// `NOTATION_AKV_BENCH_BUILD` names a folder whose `name` replaces the workspace's: cargo's bench
+/// build is dynamically linked, while `install.sh` installs static binaries
+/// (`target/<host triple>/release`), which start faster.
 pub fn builds(current: PathBuf, name: &str) -> Vec<(&'static str, PathBuf)> {
+    let current = match std::env::var_os("NOTATION_AKV_BENCH_BUILD") {
+        Some(dir) => {
+            let build = Path::new(&dir).join(name);
+            assert!(
+                build.is_file(),
+                "NOTATION_AKV_BENCH_BUILD: no {} (run `bash install.sh --no-demo` or name the folder of the binaries to measure)",
+                build.display()
+            );
+            build
+        }
+        None => current,
+    };
     let mut builds = vec![("", current)];
     if let Some(dir) = std::env::var_os("NOTATION_AKV_BENCH_BASELINE") {
         let baseline = Path::new(&dir).join(name);
