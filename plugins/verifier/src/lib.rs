@@ -1,7 +1,7 @@
 //! `notation-akv-verifier`: the Notation verification plugin (plugin name `akv-verifier`).
 //!
 //! The binary is a thin shell over [`Verifier`], which implements the protocol crate's
-//! [`Plugin`](notation_akv_protocol::Plugin) trait.
+//! [`Plugin`] trait.
 //!
 //! # Design
 //!

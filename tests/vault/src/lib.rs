@@ -39,16 +39,15 @@
 //! **Trusting the TLS CA.** The server certificate is issued by one test CA per process, written to
 //! [`TestVault::ca_file`]. Two ways to make a client trust it (checked in azure_core 1.1 /
 //! typespec_client_core 1.1 / reqwest 0.13 sources):
-//! - `SSL_CERT_FILE=<ca_file>` in the client's environment. azure_core's default transport builds
-//!   a `reqwest::Client` whose rustls verifier is `rustls-platform-verifier`, which on Linux loads
-//!   roots with `rustls-native-certs`; that reads `SSL_CERT_FILE` (and then *only* that file)
-//!   when the client is built. Use this for plugin child processes ([`TestVault::credential_env`],
-//!   which also carries the proxy that resolves the vault's names).
+//! - `SSL_CERT_FILE=<ca_file>` in the client's environment: the plugins read their TLS roots
+//!   from it (and then *only* from it, as OpenSSL does; `notation_akv_http::roots`). Use this for
+//!   plugin child processes ([`TestVault::credential_env`], which also carries the proxy that
+//!   resolves the vault's names).
 //! - In-process, give the SDK a transport: `ClientOptions { transport:
 //!   Some(Transport::new(Arc::new(reqwest_client))), .. }` where the `reqwest::Client` was built
 //!   with `add_root_certificate(Certificate::from_pem(vault.ca_pem()))` and
-//!   `resolve(name, vault.socket_addr())` for the vault's names. Use the same options for
-//!   credentials. Setting `SSL_CERT_FILE` inside a test process needs `unsafe` `set_var` and races
+//!   `resolve(name, vault.socket_addr())` for the vault's names, after installing a rustls
+//!   provider (reqwest is built without one). Use the same options for credentials. Setting `SSL_CERT_FILE` inside a test process needs `unsafe` `set_var` and races
 //!   other tests; don't.
 //!
 //! **Identity.** Registered clients ([`ClientAuth`]) and managed identities get opaque random

@@ -445,6 +445,8 @@ async fn env_configured_credentials_in_a_child_process() {
 
 /// The child side: only environment variables and the default transport.
 async fn child(kind: &str) {
+    // The SDK's default transport takes rustls' process default (it brings no provider).
+    let _ = tokio_rustls::rustls::crypto::aws_lc_rs::default_provider().install_default();
     let env = |k: &str| std::env::var(k).unwrap();
     let credential: std::sync::Arc<dyn TokenCredential> = match kind {
         "managed-identity" => azure_identity::ManagedIdentityCredential::new(None).unwrap(),

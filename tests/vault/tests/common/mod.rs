@@ -14,7 +14,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// A reqwest client builder that trusts the vault's CA and resolves its names to 127.0.0.1.
+///
+/// reqwest and the Azure SDK are built without a rustls provider of their own (the plugins
+/// install ring's, `notation_akv_http`), so the test process installs one before any client.
 pub fn http_builder(vault: &TestVault) -> reqwest::ClientBuilder {
+    let _ = tokio_rustls::rustls::crypto::aws_lc_rs::default_provider().install_default();
     let ca = reqwest::Certificate::from_pem(vault.ca_pem().as_bytes()).expect("CA PEM");
     let mut builder = reqwest::Client::builder().add_root_certificate(ca);
     let config = vault.config();
