@@ -601,7 +601,11 @@ pub fn human_duration(d: Duration) -> String {
 /// certificate, a name that does not resolve, or nothing listening.
 fn transport_hint(message: &str) -> &'static str {
     let m = message.to_ascii_lowercase();
-    if m.contains("unknownissuer") || m.contains("invalid peer certificate") {
+    if m.contains("unsupportedsignaturealgorithm") || m.contains("handshakefailure") {
+        "; the TLS handshake found no signature algorithm both sides support: the plugins accept \
+         server certificates and keys on RSA, ECDSA P-256 or P-384 and Ed25519, not P-521 or \
+         post-quantum ones; if a proxy inspects TLS, have it issue RSA or P-256/P-384 certificates"
+    } else if m.contains("unknownissuer") || m.contains("invalid peer certificate") {
         "; the vault's TLS certificate is not trusted on this host: if a proxy inspects TLS, add \
          its CA to the system's trust store or point SSL_CERT_FILE at a bundle that holds it"
     } else if m.contains("dns error") || m.contains("failed to lookup address") {

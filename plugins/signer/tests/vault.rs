@@ -673,6 +673,28 @@ fn a_host_outside_the_challenge_domain_gets_no_token() {
     Plugin::new().describe_and_sign(&id, json!({})).unwrap();
 }
 
+/// A vault whose TLS certificate has a P-521 key: ring, the plugins' one TLS library, has no
+/// P-521, so no handshake signature is possible, and the message names the keys TLS accepts
+/// rather than blaming trust.
+#[test]
+fn a_vault_tls_key_on_p521_is_refused_naming_the_keys_tls_accepts() {
+    let vault = TestVault::start_with(akv_test_vault::VaultConfig {
+        tls_key: KeySpec::Ec521,
+        ..Default::default()
+    })
+    .unwrap();
+    let key = vault.create_key("tls-p521", KeySpec::Ec256).unwrap();
+    let mut plugin = Plugin::new();
+    for (k, v) in vault.credential_env(CredentialKind::ClientSecret) {
+        set_var(&mut plugin.env, &k, &v);
+    }
+    let err = plugin.describe_and_sign(&key.kid, json!({})).unwrap_err();
+    assert_eq!(code(&err), "ERROR", "{err}");
+    let m = message(&err);
+    assert!(m.contains("not P-521"), "{err}");
+    assert!(!m.contains("not trusted"), "{err}");
+}
+
 #[test]
 fn user_assigned_managed_identity_is_chosen_by_client_id() {
     let identity = "44444444-0000-4000-8000-00000000a4c5";

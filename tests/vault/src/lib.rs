@@ -122,6 +122,7 @@ pub use server::TestVault;
 pub use shared::{SharedVault, shared_with_fixtures};
 pub use store::{CertificateOptions, CertificateVersion, KeyVersion, SecretFormat};
 
+use akv_test_pki::KeySpec;
 use std::time::Duration;
 
 /// Tenant id of [`VaultConfig::default`].
@@ -154,6 +155,8 @@ pub struct VaultConfig {
     pub extra_dns_names: Vec<String>,
     /// 0 picks a free port.
     pub port: u16,
+    /// The key of the server's TLS certificate (issued by the test CA, an EC-256 key).
+    pub tls_key: KeySpec,
 }
 
 impl Default for VaultConfig {
@@ -177,6 +180,7 @@ impl Default for VaultConfig {
             host: hosts::VAULT_HOST.into(),
             extra_dns_names: Vec::new(),
             port: 0,
+            tls_key: KeySpec::Ec256,
         }
     }
 }

@@ -52,7 +52,7 @@ impl TestVault {
     pub fn start_with(config: VaultConfig) -> Result<TestVault, VaultError> {
         let mut names = vec![config.host.clone(), hosts::LOGIN_HOST.to_string()];
         names.extend(config.extra_dns_names.iter().cloned());
-        let tls_config = tls::server_config(&names)?;
+        let tls_config = tls::server_config(&names, config.tls_key)?;
         let listener = std::net::TcpListener::bind(("127.0.0.1", config.port))?;
         listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();

@@ -94,10 +94,13 @@ fn tls_err(e: impl std::fmt::Display) -> VaultError {
 }
 
 /// A rustls server config with a fresh server certificate issued by the test CA.
-pub(crate) fn server_config(extra_dns: &[String]) -> Result<Arc<rustls::ServerConfig>, VaultError> {
+pub(crate) fn server_config(
+    extra_dns: &[String],
+    key_spec: KeySpec,
+) -> Result<Arc<rustls::ServerConfig>, VaultError> {
     let ca = test_ca()?;
     let issuer = Issuer::new(ca.params.clone(), ca.key.key_pair()?);
-    let key = TestKey::generate(KeySpec::Ec256)?;
+    let key = TestKey::generate(key_spec)?;
     let mut names = vec!["localhost".to_string()];
     names.extend(extra_dns.iter().cloned());
     let mut params = CertificateParams::new(names).map_err(tls_err)?;
