@@ -8,7 +8,6 @@
 //! bounded retries and error mapping as the signing operations.
 
 use crate::client::{CertificateInfo, Times, VaultClient, certificate_info, missing};
-use crate::deadline::call;
 use crate::error::{Operation, ServiceDetail, VaultError};
 use azure_core::http::RequestContent;
 use azure_core::http::poller::PollerOptions;
@@ -93,52 +92,48 @@ impl VaultClient {
         let target = self.target(Operation::CreateCertificate, name, None);
         let policy: CertificatePolicy = serde_json::from_value(policy.clone())
             .map_err(|e| self.bad_policy(Operation::CreateCertificate, name, e))?;
-        let client = self
-            .certificate_client()
-            .map_err(|e| self.setup_error(target.clone(), e))?;
-        let model = call(self.deadline(), &target, || async {
-            let parameters = CreateCertificateParameters {
-                certificate_policy: Some(policy.clone()),
-                ..Default::default()
-            };
-            let content: RequestContent<CreateCertificateParameters> = parameters.try_into()?;
-            // The first item of the poller is the create request's own answer; polling is ours,
-            // under the command's deadline.
-            // The poller sleeps its frequency (default 30 s) before yielding an in-progress
-            // answer; 1 s is the least it allows.
-            let options = CertificateClientCreateCertificateOptions {
-                method_options: PollerOptions {
-                    frequency: azure_core::time::Duration::seconds(1),
+        let model = self
+            .run(&target, self.certificate_client(), async |client| {
+                let parameters = CreateCertificateParameters {
+                    certificate_policy: Some(policy.clone()),
                     ..Default::default()
-                },
-            };
-            let mut poller =
-                Box::pin(client.begin_create_certificate(name, content, Some(options))?);
-            match poller.next().await {
-                Some(response) => response?.into_model(),
-                None => Err(azure_core::Error::with_message(
-                    azure_core::error::ErrorKind::Other,
-                    "the create request gave no answer",
-                )),
-            }
-        })
-        .await?;
+                };
+                let content: RequestContent<CreateCertificateParameters> = parameters.try_into()?;
+                // The first item of the poller is the create request's own answer; polling is ours,
+                // under the command's deadline.
+                // The poller sleeps its frequency (default 30 s) before yielding an in-progress
+                // answer; 1 s is the least it allows.
+                let options = CertificateClientCreateCertificateOptions {
+                    method_options: PollerOptions {
+                        frequency: azure_core::time::Duration::seconds(1),
+                        ..Default::default()
+                    },
+                };
+                let mut poller =
+                    Box::pin(client.begin_create_certificate(name, content, Some(options))?);
+                match poller.next().await {
+                    Some(response) => response?.into_model(),
+                    None => Err(azure_core::Error::with_message(
+                        azure_core::error::ErrorKind::Other,
+                        "the create request gave no answer",
+                    )),
+                }
+            })
+            .await?;
         Ok(operation_info(model))
     }
 
     /// `GET /certificates/{name}/pending` (certificates/get): the last create's operation.
     pub async fn certificate_operation(&self, name: &str) -> Result<OperationInfo, VaultError> {
         let target = self.target(Operation::GetCertificate, name, None);
-        let client = self
-            .certificate_client()
-            .map_err(|e| self.setup_error(target.clone(), e))?;
-        let model = call(self.deadline(), &target, || async {
-            client
-                .get_certificate_operation(name, None)
-                .await?
-                .into_model()
-        })
-        .await?;
+        let model = self
+            .run(&target, self.certificate_client(), async |client| {
+                client
+                    .get_certificate_operation(name, None)
+                    .await?
+                    .into_model()
+            })
+            .await?;
         Ok(operation_info(model))
     }
 
@@ -150,21 +145,19 @@ impl VaultClient {
         chain: &[Vec<u8>],
     ) -> Result<CertificateInfo, VaultError> {
         let target = self.target(Operation::CreateCertificate, name, None);
-        let client = self
-            .certificate_client()
-            .map_err(|e| self.setup_error(target.clone(), e))?;
-        let model = call(self.deadline(), &target, || async {
-            let parameters = MergeCertificateParameters {
-                x509_certificates: Some(chain.to_vec()),
-                ..Default::default()
-            };
-            let content: RequestContent<MergeCertificateParameters> = parameters.try_into()?;
-            client
-                .merge_certificate(name, content, None)
-                .await?
-                .into_model()
-        })
-        .await?;
+        let model = self
+            .run(&target, self.certificate_client(), async |client| {
+                let parameters = MergeCertificateParameters {
+                    x509_certificates: Some(chain.to_vec()),
+                    ..Default::default()
+                };
+                let content: RequestContent<MergeCertificateParameters> = parameters.try_into()?;
+                client
+                    .merge_certificate(name, content, None)
+                    .await?
+                    .into_model()
+            })
+            .await?;
         certificate_info(model, &target)
     }
 
@@ -177,39 +170,34 @@ impl VaultClient {
         enabled: bool,
     ) -> Result<CertificateInfo, VaultError> {
         let target = self.target(Operation::UpdateCertificate, name, Some(version));
-        let client = self
-            .certificate_client()
-            .map_err(|e| self.setup_error(target.clone(), e))?;
-        let model = call(self.deadline(), &target, || async {
-            let parameters = UpdateCertificatePropertiesParameters {
-                certificate_attributes: Some(CertificateAttributes {
-                    enabled: Some(enabled),
+        let model = self
+            .run(&target, self.certificate_client(), async |client| {
+                let parameters = UpdateCertificatePropertiesParameters {
+                    certificate_attributes: Some(CertificateAttributes {
+                        enabled: Some(enabled),
+                        ..Default::default()
+                    }),
                     ..Default::default()
-                }),
-                ..Default::default()
-            };
-            let content: RequestContent<UpdateCertificatePropertiesParameters> =
-                parameters.try_into()?;
-            let options = CertificateClientUpdateCertificatePropertiesOptions {
-                certificate_version: Some(version.to_string()),
-                ..Default::default()
-            };
-            client
-                .update_certificate_properties(name, content, Some(options))
-                .await?
-                .into_model()
-        })
-        .await?;
+                };
+                let content: RequestContent<UpdateCertificatePropertiesParameters> =
+                    parameters.try_into()?;
+                let options = CertificateClientUpdateCertificatePropertiesOptions {
+                    certificate_version: Some(version.to_string()),
+                    ..Default::default()
+                };
+                client
+                    .update_certificate_properties(name, content, Some(options))
+                    .await?
+                    .into_model()
+            })
+            .await?;
         certificate_info(model, &target)
     }
 
     /// `GET /certificates/{name}/versions` (certificates/list), every page.
     pub async fn certificate_versions(&self, name: &str) -> Result<Vec<VersionInfo>, VaultError> {
         let target = self.target(Operation::ListCertificates, name, None);
-        let client = self
-            .certificate_client()
-            .map_err(|e| self.setup_error(target.clone(), e))?;
-        call(self.deadline(), &target, || async {
+        self.run(&target, self.certificate_client(), async |client| {
             let options = CertificateClientListCertificatePropertiesVersionsOptions::default();
             let mut pager = client.list_certificate_properties_versions(name, Some(options))?;
             let mut out = Vec::new();
@@ -232,16 +220,14 @@ impl VaultClient {
     /// `GET /certificates/{name}/policy` (certificates/get), in wire form.
     pub async fn certificate_policy(&self, name: &str) -> Result<Value, VaultError> {
         let target = self.target(Operation::GetCertificate, name, None);
-        let client = self
-            .certificate_client()
-            .map_err(|e| self.setup_error(target.clone(), e))?;
-        let model = call(self.deadline(), &target, || async {
-            client
-                .get_certificate_policy(name, None)
-                .await?
-                .into_model()
-        })
-        .await?;
+        let model = self
+            .run(&target, self.certificate_client(), async |client| {
+                client
+                    .get_certificate_policy(name, None)
+                    .await?
+                    .into_model()
+            })
+            .await?;
         serde_json::to_value(&model).map_err(|_| missing(&target, "policy"))
     }
 }

@@ -217,12 +217,20 @@ impl VaultClient {
         }
     }
 
-    pub(crate) fn setup_error(&self, target: Target, e: azure_core::Error) -> VaultError {
-        VaultError::Response {
-            target,
+    /// One vault operation: the SDK client (built on first use), then `attempt` under the
+    /// command's deadline, with its bounded retries and error mapping ([`call`]).
+    pub(crate) async fn run<C, T>(
+        &self,
+        target: &Target,
+        client: azure_core::Result<&C>,
+        attempt: impl AsyncFn(&C) -> azure_core::Result<T>,
+    ) -> Result<T, VaultError> {
+        let client = client.map_err(|e| VaultError::Response {
+            target: target.clone(),
             message: format!("cannot create the SDK client: {e}"),
             detail: ServiceDetail::default(),
-        }
+        })?;
+        call(&self.deadline, target, || attempt(client)).await
     }
 
     fn key_client(&self) -> azure_core::Result<&KeyClient> {
@@ -280,20 +288,18 @@ impl VaultClient {
         version: Option<&str>,
     ) -> Result<CertificateInfo, VaultError> {
         let target = self.target(Operation::GetCertificate, name, version);
-        let client = self
-            .certificate_client()
-            .map_err(|e| self.setup_error(target.clone(), e))?;
-        let model = call(&self.deadline, &target, || async {
-            let options = CertificateClientGetCertificateOptions {
-                certificate_version: version.map(str::to_string),
-                ..Default::default()
-            };
-            client
-                .get_certificate(name, Some(options))
-                .await?
-                .into_model()
-        })
-        .await?;
+        let model = self
+            .run(&target, self.certificate_client(), async |client| {
+                let options = CertificateClientGetCertificateOptions {
+                    certificate_version: version.map(str::to_string),
+                    ..Default::default()
+                };
+                client
+                    .get_certificate(name, Some(options))
+                    .await?
+                    .into_model()
+            })
+            .await?;
         certificate_info(model, &target)
     }
 
@@ -304,17 +310,15 @@ impl VaultClient {
         version: Option<&str>,
     ) -> Result<SecretInfo, VaultError> {
         let target = self.target(Operation::GetSecret, name, version);
-        let client = self
-            .secret_client()
-            .map_err(|e| self.setup_error(target.clone(), e))?;
-        let model = call(&self.deadline, &target, || async {
-            let options = SecretClientGetSecretOptions {
-                secret_version: version.map(str::to_string),
-                ..Default::default()
-            };
-            client.get_secret(name, Some(options)).await?.into_model()
-        })
-        .await?;
+        let model = self
+            .run(&target, self.secret_client(), async |client| {
+                let options = SecretClientGetSecretOptions {
+                    secret_version: version.map(str::to_string),
+                    ..Default::default()
+                };
+                client.get_secret(name, Some(options)).await?.into_model()
+            })
+            .await?;
         let value = Zeroizing::new(model.value.ok_or_else(|| missing(&target, "value"))?);
         Ok(SecretInfo {
             value,
@@ -327,17 +331,15 @@ impl VaultClient {
     /// `GET /keys/{name}[/{version}]` (keys/get): the public key.
     pub async fn get_key(&self, name: &str, version: Option<&str>) -> Result<KeyInfo, VaultError> {
         let target = self.target(Operation::GetKey, name, version);
-        let client = self
-            .key_client()
-            .map_err(|e| self.setup_error(target.clone(), e))?;
-        let model = call(&self.deadline, &target, || async {
-            let options = KeyClientGetKeyOptions {
-                key_version: version.map(str::to_string),
-                ..Default::default()
-            };
-            client.get_key(name, Some(options)).await?.into_model()
-        })
-        .await?;
+        let model = self
+            .run(&target, self.key_client(), async |client| {
+                let options = KeyClientGetKeyOptions {
+                    key_version: version.map(str::to_string),
+                    ..Default::default()
+                };
+                client.get_key(name, Some(options)).await?.into_model()
+            })
+            .await?;
         let jwk = model.key.ok_or_else(|| missing(&target, "key"))?;
         let kid = jwk.kid.clone().ok_or_else(|| missing(&target, "key.kid"))?;
         Ok(KeyInfo {
@@ -356,9 +358,6 @@ impl VaultClient {
         digest: &[u8],
     ) -> Result<Signed, VaultError> {
         let target = self.target(Operation::Sign, name, version);
-        let client = self
-            .key_client()
-            .map_err(|e| self.setup_error(target.clone(), e))?;
         let alg = match algorithm {
             SigningAlgorithm::RsassaPssSha256 => SignatureAlgorithm::Ps256,
             SigningAlgorithm::RsassaPssSha384 => SignatureAlgorithm::Ps384,
@@ -367,22 +366,23 @@ impl VaultClient {
             SigningAlgorithm::EcdsaSha384 => SignatureAlgorithm::Es384,
             SigningAlgorithm::EcdsaSha512 => SignatureAlgorithm::Es512,
         };
-        let model = call(&self.deadline, &target, || async {
-            let parameters = SignParameters {
-                algorithm: Some(alg.clone()),
-                value: Some(digest.to_vec()),
-            };
-            let options = KeyClientSignOptions {
-                key_version: version.map(str::to_string),
-                ..Default::default()
-            };
-            let content: RequestContent<SignParameters> = parameters.try_into()?;
-            client
-                .sign(name, content, Some(options))
-                .await?
-                .into_model()
-        })
-        .await?;
+        let model = self
+            .run(&target, self.key_client(), async |client| {
+                let parameters = SignParameters {
+                    algorithm: Some(alg.clone()),
+                    value: Some(digest.to_vec()),
+                };
+                let options = KeyClientSignOptions {
+                    key_version: version.map(str::to_string),
+                    ..Default::default()
+                };
+                let content: RequestContent<SignParameters> = parameters.try_into()?;
+                client
+                    .sign(name, content, Some(options))
+                    .await?
+                    .into_model()
+            })
+            .await?;
         let signature = model.result.ok_or_else(|| missing(&target, "value"))?;
         Ok(Signed {
             kid: model.kid,
