@@ -8,7 +8,7 @@
 //!   them); `null` is accepted where Go sends a nil slice or map; `expiry` may be Go's zero time
 //!   and any UTC offset; empty maps are omitted;
 //! - the [`runner`]: the only code that reads stdin and writes stdout/stderr;
-//! - [`reference`]: the shapes of the reference tables (config keys, environment variables, error
+//! - [`reference`](mod@reference): the shapes of the reference tables (config keys, environment variables, error
 //!   catalogues) that each crate fills in and `docs/reference.md` is rendered from;
 //! - [`schema`]: JSON Schemas generated from these types (checked in under `spec/schemas/`).
 //!

@@ -133,7 +133,7 @@ pub fn peak_rss_mib() -> f64 {
 
 /// The builds of one binary to measure: the workspace's (`current`, labelled ""), then, when
 /// `NOTATION_AKV_BENCH_BASELINE` names a folder holding an earlier build of `name`, that one
-/// (labelled " [baseline]"), so a single run prints before and after under the same load.
+/// (labelled ` [baseline]`), so a single run prints before and after under the same load.
 ///
 /// `NOTATION_AKV_BENCH_BUILD` names a folder whose `name` replaces the workspace's: cargo's bench
 /// build is dynamically linked, while `install.sh` installs static binaries
