@@ -17,6 +17,7 @@
 //!   generator's rules before the vault is asked and the x509 crate's Notary rules (by rule id)
 //!   on what it issued;
 //! - [`report`]: the ✓/!/✗/- marks the diagnosing commands share (the verifier's `doctor` too);
+//! - [`cli`]: options, output and usage errors, shared with the verifier's operator commands;
 //! - `doctor` runs the signer's own code paths, so it lives in the signer crate and is handed to
 //!   [`main`] by the binary ([`Doctor`]); everything here uses only the crates below the plugins
 //!   (keyvault, x509, protocol), and nothing below depends on this crate.
@@ -28,12 +29,13 @@
 //! `certificates/create`, `certificates/update` and `certificates/list`).
 
 pub mod certificate;
+pub mod cli;
 pub mod policy;
 pub mod report;
 
-use std::collections::BTreeMap;
+pub use cli::{Output, UsageError, parse_options, plugin_config};
+
 use std::ffi::OsString;
-use std::io::Write;
 use std::process::ExitCode;
 
 /// Looks up environment variables (the process environment, or a fixed map in tests).
@@ -50,7 +52,7 @@ pub mod exit {
     /// found an error, a vault request failed (access denied, not found, timeout, …).
     pub const FAILED: u8 = 1;
     /// The command line cannot run (unknown option, missing value, invalid policy option).
-    pub const USAGE: u8 = 2;
+    pub const USAGE: u8 = crate::cli::USAGE;
     /// Refused before changing the vault because notation would reject the result (`merge`,
     /// `rotate`), or (`show`) the version a versionless id signs with is not compliant,
     /// disabled or expired.
@@ -77,54 +79,20 @@ pub const HELP: &str = "\nFor key administrators (not called by notation):
       accepts; `notation-akv certificate --help` for the options and exit codes
 ";
 
-/// A command line the admin commands cannot run.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
-/// What an admin command prints and how it exits.
-#[derive(Debug, Default)]
-pub struct Output {
-    pub stdout: String,
-    pub stderr: String,
-    pub exit_code: u8,
-}
-
 /// Runs an admin command if `args` (without the program name) names one; `None` otherwise.
 pub fn main(args: &[OsString], doctor: Doctor) -> Option<ExitCode> {
     let command = args.first()?.to_str()?;
     if !matches!(command, "doctor" | "policy" | "certificate") {
         return None;
     }
-    let rest: Result<Vec<String>, _> = args[1..]
-        .iter()
-        .map(|a| {
-            a.to_str()
-                .map(str::to_string)
-                .ok_or_else(|| UsageError(format!("argument {a:?} is not UTF-8")))
-        })
-        .collect();
     let env = notation_akv_keyvault::settings::process_env;
-    let outcome = rest.and_then(|rest| run(command, &rest, &env, doctor));
-    Some(match outcome {
-        Ok(output) => {
-            let _ = std::io::stdout().lock().write_all(output.stdout.as_bytes());
-            let _ = std::io::stderr().write_all(output.stderr.as_bytes());
-            ExitCode::from(output.exit_code)
-        }
-        Err(e) => {
-            let help = if command == "certificate" {
-                "notation-akv certificate --help"
-            } else {
-                "notation-akv --help"
-            };
-            let _ = writeln!(
-                std::io::stderr(),
-                "notation-akv {command}: {e}\nRun `{help}` for the admin commands."
-            );
-            ExitCode::from(exit::USAGE)
-        }
-    })
+    let outcome = cli::utf8_args(&args[1..]).and_then(|rest| run(command, &rest, &env, doctor));
+    let help = if command == "certificate" {
+        "notation-akv certificate --help"
+    } else {
+        "notation-akv --help"
+    };
+    Some(cli::finish("notation-akv", command, outcome, help))
 }
 
 /// Runs one admin command in-process (what [`main`] prints).
@@ -145,56 +113,4 @@ pub fn run(
         "policy" => policy::main(args),
         other => Err(UsageError(format!("unknown command {other:?}"))),
     }
-}
-
-/// Splits `--name value` and `--name=value` options; flags (no value) are listed in `flags`.
-pub fn parse_options(
-    args: &[String],
-    valued: &[&str],
-    flags: &[&str],
-) -> Result<Vec<(String, Option<String>)>, UsageError> {
-    let mut out = Vec::new();
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        let (name, inline) = match arg.split_once('=') {
-            Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
-            _ => (arg.as_str(), None),
-        };
-        if flags.contains(&name) {
-            if inline.is_some() {
-                return Err(UsageError(format!("{name} takes no value")));
-            }
-            out.push((name.to_string(), None));
-        } else if valued.contains(&name) {
-            let value = match inline {
-                Some(v) => v,
-                None => iter
-                    .next()
-                    .cloned()
-                    .ok_or_else(|| UsageError(format!("{name} needs a value")))?,
-            };
-            out.push((name.to_string(), Some(value)));
-        } else {
-            let mut known: Vec<&str> = valued.to_vec();
-            known.extend_from_slice(flags);
-            return Err(UsageError(format!(
-                "unknown argument {arg:?}; expected {}",
-                known.join(", ")
-            )));
-        }
-    }
-    Ok(out)
-}
-
-/// `k=v` pairs of repeated `--plugin-config` options, as notation passes them.
-pub fn plugin_config(pairs: &[String]) -> Result<BTreeMap<String, String>, UsageError> {
-    pairs
-        .iter()
-        .map(|pair| match pair.split_once('=') {
-            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-            _ => Err(UsageError(format!(
-                "--plugin-config {pair:?} is not key=value"
-            ))),
-        })
-        .collect()
 }

@@ -4,9 +4,13 @@
 //! plugins where notation looks (`XDG_CONFIG_HOME`), end with two verified signatures, and leave
 //! nothing running.
 //!
-//! Cost: the clone shares this run's cargo target directory (crates.io dependencies are not built
-//! again; the workspace's own crates are, as their sources are new files) and the provisioned
-//! `tools/` (no download when it is cached).
+//! Cost: the clone shares this run's cargo target directory and the provisioned `tools/` (no
+//! download when it is cached). cargo names a workspace's crates by their path relative to the
+//! workspace root and decides what to rebuild from file modification times, so the clone's files
+//! keep the repository's times where their contents are the same ([`keep_repository_times`]):
+//! what this run already built (the release binaries of `install.sh --dist`, the debug demo) is
+//! not built a second time, and a file the clone lacks or holds differently is rebuilt from the
+//! clone's contents.
 
 mod release_support;
 
@@ -70,6 +74,36 @@ fn clean_clone(into: &Path) -> PathBuf {
         fs::copy(repo.join(file), &to).unwrap();
     }
     clone
+}
+
+/// Gives each file of the clone whose contents equal the repository's file the repository file's
+/// modification time, so cargo sees what this run built from those contents as up to date.
+fn keep_repository_times(repo: &Path, clone: &Path) {
+    let mut dirs = vec![PathBuf::new()];
+    while let Some(dir) = dirs.pop() {
+        for entry in fs::read_dir(clone.join(&dir)).unwrap() {
+            let entry = entry.unwrap();
+            let relative = dir.join(entry.file_name());
+            let kind = entry.file_type().unwrap();
+            if kind.is_dir() && relative != Path::new(".git") {
+                dirs.push(relative);
+            } else if kind.is_file() {
+                let original = repo.join(&relative);
+                let same = fs::read(&original).is_ok_and(|bytes| {
+                    fs::read(clone.join(&relative)).is_ok_and(|copy| copy == bytes)
+                });
+                if same {
+                    let modified = fs::metadata(&original).unwrap().modified().unwrap();
+                    fs::File::options()
+                        .write(true)
+                        .open(clone.join(&relative))
+                        .unwrap()
+                        .set_modified(modified)
+                        .unwrap();
+                }
+            }
+        }
+    }
 }
 
 /// PATH without any directory that holds notation or oras.
@@ -149,6 +183,7 @@ fn the_readme_first_command_signs_and_verifies_from_a_clean_clone() {
         .unwrap();
     let clone = clean_clone(dir.path());
     assert!(!clone.join("target").exists() && !clone.join("tools").exists());
+    keep_repository_times(&repo_root(), &clone);
     let home = dir.path().join("home");
     let tmp = dir.path().join("tmp");
     fs::create_dir_all(&home).unwrap();

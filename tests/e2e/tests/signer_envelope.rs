@@ -407,7 +407,9 @@ fn a_timestamped_envelope_verifies_after_the_signing_certificate_expired() {
     let tsa = TestTsa::start(&w, "Expiry TSA");
     w.trust_tsa(&tsa);
     let now = time::OffsetDateTime::now_utc();
-    let lifetime = time::Duration::seconds(40);
+    // Long enough for two signatures and a verification on a loaded CI machine (a few seconds),
+    // short enough that the test does not idle a test slot for long.
+    let lifetime = time::Duration::seconds(15);
     let chain = ChainBuilder::new(KeySpec::Ec256)
         .common_name("short-lived")
         .validity(Validity::Explicit {

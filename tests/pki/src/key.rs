@@ -1,8 +1,12 @@
-//! Private keys for every key spec, generated once per process and per slot.
+//! Private keys for every key spec, generated once per slot and kept between processes.
 //!
-//! RSA-4096 generation takes seconds in a debug build, so keys are cached: `TestKey::cached(spec, n)`
-//! returns the same key for the same `(spec, n)` for the life of the process, and a different key
-//! for a different `n`. Slots at and above [`RESERVED_SLOTS`] are used by the chain builder for CA keys.
+//! RSA key generation is slow (seconds per RSA-4096 key, about five seconds of CPU for the test
+//! vault's fixtures), and the test runner starts a process per test, so keys are cached twice:
+//! `TestKey::cached(spec, n)` returns the same key for the same `(spec, n)` for the life of the
+//! process, and a different key for a different `n`; and the first process to generate a
+//! `(spec, n)` key stores it (see [`store`]) for every later process of the same build, so a
+//! test run generates each key once. Slots at and above [`RESERVED_SLOTS`] are used by the
+//! chain builder for CA keys. [`TestKey::generate`] always makes a fresh key.
 
 use crate::PkiError;
 use notation_akv_protocol::KeySpec;
@@ -51,9 +55,17 @@ impl TestKey {
             map.entry((spec, slot)).or_default().clone()
         };
         // Generate outside the map lock so different slots are made in parallel.
-        cell.get_or_init(|| TestKey::generate(spec).map_err(|e| e.to_string()))
-            .clone()
-            .map_err(PkiError::KeyGeneration)
+        cell.get_or_init(|| {
+            if let Some(key) = store::load(spec, slot) {
+                return Ok(key);
+            }
+            let key = TestKey::generate(spec).map_err(|e| e.to_string())?;
+            // Another process may have stored this slot meanwhile: use its key, so every
+            // process of the run agrees on it.
+            Ok(store::save(&key, slot).unwrap_or(key))
+        })
+        .clone()
+        .map_err(PkiError::KeyGeneration)
     }
 
     /// A fresh key, not cached.
@@ -116,5 +128,74 @@ pub(crate) fn signature_algorithm(spec: KeySpec) -> &'static SignatureAlgorithm 
         KeySpec::Ec256 => &PKCS_ECDSA_P256_SHA256,
         KeySpec::Ec384 => &PKCS_ECDSA_P384_SHA384,
         KeySpec::Ec521 => &PKCS_ECDSA_P521_SHA512,
+    }
+}
+
+/// The keys shared between the processes of one build: PKCS#8 DER files in an `akv-test-keys`
+/// folder of the cargo target directory (beside `debug/`), so `cargo clean` removes them and
+/// every build profile of the workspace shares them. Test keys only: the product never stores
+/// a private key.
+mod store {
+    use super::TestKey;
+    use notation_akv_protocol::KeySpec;
+    use std::fs;
+    use std::io::Write;
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    use std::path::{Path, PathBuf};
+
+    /// `<target>/akv-test-keys` for an executable in `<target>/<profile>` or
+    /// `<target>/<profile>/deps`; `None` when the executable is elsewhere (no sharing then).
+    fn dir() -> Option<PathBuf> {
+        let exe = std::env::current_exe().ok()?;
+        let mut profile = exe.parent()?;
+        if profile.ends_with("deps") {
+            profile = profile.parent()?;
+        }
+        let target = profile.parent()?;
+        target
+            .join("CACHEDIR.TAG")
+            .exists()
+            .then(|| target.join("akv-test-keys"))
+    }
+
+    fn file(dir: &Path, spec: KeySpec, slot: u32) -> PathBuf {
+        dir.join(format!("{}-{slot}.pk8", spec.as_str()))
+    }
+
+    /// The stored key of this slot, if one was stored and still parses as a key of `spec`.
+    pub(super) fn load(spec: KeySpec, slot: u32) -> Option<TestKey> {
+        let der = fs::read(file(&dir()?, spec, slot)).ok()?;
+        let key = TestKey::from_pkcs8(spec, der);
+        key.key_pair().is_ok().then_some(key)
+    }
+
+    /// Stores `key` for this slot unless a key is stored already; returns the stored key.
+    /// `None` when nothing could be stored (the caller keeps its own key).
+    pub(super) fn save(key: &TestKey, slot: u32) -> Option<TestKey> {
+        let dir = dir()?;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .ok()?;
+        let path = file(&dir, key.spec(), slot);
+        let tmp = dir.join(format!(
+            ".{}-{slot}.{}.tmp",
+            key.spec().as_str(),
+            std::process::id()
+        ));
+        let written = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)
+            .and_then(|mut f| f.write_all(key.pkcs8_der()));
+        // A hard link never replaces an existing file: the first process to store a slot wins.
+        let linked = written.and_then(|()| fs::hard_link(&tmp, &path));
+        let _ = fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Some(key.clone()),
+            Err(_) => load(key.spec(), slot),
+        }
     }
 }

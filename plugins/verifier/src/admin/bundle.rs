@@ -119,6 +119,7 @@ pub fn fetch(args: &[String], env: &Environment, now: SystemTime) -> Result<Outp
         return Ok(Output {
             stdout: text,
             exit_code: 1,
+            ..Output::default()
         });
     }
     let chain_der: Vec<(String, Vec<Vec<u8>>)> =
@@ -138,6 +139,7 @@ pub fn fetch(args: &[String], env: &Environment, now: SystemTime) -> Result<Outp
     Ok(Output {
         stdout: text,
         exit_code,
+        ..Output::default()
     })
 }
 
@@ -190,6 +192,7 @@ pub fn check(args: &[String], env: &Environment, now: SystemTime) -> Result<Outp
     Ok(Output {
         stdout: text,
         exit_code,
+        ..Output::default()
     })
 }
 

@@ -95,6 +95,7 @@ pub(super) fn main(args: &[String], env: &Environment) -> Result<Output, UsageEr
     Ok(Output {
         stdout,
         exit_code: if report.ok { 0 } else { 1 },
+        ..Output::default()
     })
 }
 

@@ -21,7 +21,6 @@ pub mod chains;
 pub mod doctor;
 pub mod trust;
 
-use std::collections::BTreeMap;
 use std::ffi::OsString;
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -49,17 +48,8 @@ pub const HELP: &str = "\nFor operators (not called by notation):
       $XDG_CONFIG_HOME/notation); exit code 1 when verification would fail
 ";
 
-/// A command line the operator commands cannot run.
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
-
-/// What an operator command prints and how it exits.
-#[derive(Debug, Default)]
-pub struct Output {
-    pub stdout: String,
-    pub exit_code: u8,
-}
+use notation_akv_admin::cli::{self, Options};
+pub use notation_akv_admin::cli::{Output, UsageError};
 
 /// Runs an operator command if `args` (without the program name) names one; `None` otherwise.
 pub fn main(args: &[OsString]) -> Option<ExitCode> {
@@ -67,14 +57,7 @@ pub fn main(args: &[OsString]) -> Option<ExitCode> {
     if !matches!(command, "bundle" | "doctor") {
         return None;
     }
-    let rest: Result<Vec<String>, UsageError> = args[1..]
-        .iter()
-        .map(|a| {
-            a.to_str()
-                .map(str::to_string)
-                .ok_or_else(|| UsageError(format!("argument {a:?} is not UTF-8")))
-        })
-        .collect();
+    let rest = cli::utf8_args(&args[1..]);
     if rest
         .as_ref()
         .is_ok_and(|r| r.iter().any(|a| a == "--help" || a == "-h"))
@@ -84,19 +67,12 @@ pub fn main(args: &[OsString]) -> Option<ExitCode> {
     }
     let env = Environment::from_process();
     let outcome = rest.and_then(|rest| run(command, &rest, &env));
-    Some(match outcome {
-        Ok(output) => {
-            let _ = std::io::stdout().write_all(output.stdout.as_bytes());
-            ExitCode::from(output.exit_code)
-        }
-        Err(e) => {
-            let _ = writeln!(
-                std::io::stderr(),
-                "notation-akv-verifier {command}: {e}\nRun `notation-akv-verifier --help` for the operator commands."
-            );
-            ExitCode::from(2)
-        }
-    })
+    Some(cli::finish(
+        "notation-akv-verifier",
+        command,
+        outcome,
+        "notation-akv-verifier --help",
+    ))
 }
 
 /// Runs `command` with its arguments in `env` (the testable core of [`main`]).
@@ -105,78 +81,6 @@ pub fn run(command: &str, args: &[String], env: &Environment) -> Result<Output, 
         "bundle" => bundle::main(args, env),
         "doctor" => doctor::main(args, env),
         other => Err(UsageError(format!("unknown command {other:?}"))),
-    }
-}
-
-/// Options of one command: `--name value`, `--name=value` and flags.
-#[derive(Debug, Default)]
-struct Options {
-    values: BTreeMap<String, Vec<String>>,
-    flags: Vec<String>,
-}
-
-impl Options {
-    fn parse(args: &[String], valued: &[&str], flags: &[&str]) -> Result<Options, UsageError> {
-        let mut options = Options::default();
-        let mut iter = args.iter();
-        while let Some(arg) = iter.next() {
-            let (name, inline) = match arg.split_once('=') {
-                Some((n, v)) if n.starts_with("--") => (n, Some(v.to_string())),
-                _ => (arg.as_str(), None),
-            };
-            if flags.contains(&name) && inline.is_none() {
-                options.flags.push(name.to_string());
-            } else if valued.contains(&name) {
-                let value = match inline {
-                    Some(v) => v,
-                    None => iter
-                        .next()
-                        .cloned()
-                        .ok_or_else(|| UsageError(format!("{name} needs a value")))?,
-                };
-                options
-                    .values
-                    .entry(name.to_string())
-                    .or_default()
-                    .push(value);
-            } else {
-                let known: Vec<&str> = valued.iter().chain(flags).copied().collect();
-                return Err(UsageError(format!(
-                    "unknown argument {arg:?}; expected {}",
-                    known.join(", ")
-                )));
-            }
-        }
-        Ok(options)
-    }
-
-    fn all(&self, name: &str) -> &[String] {
-        self.values.get(name).map(Vec::as_slice).unwrap_or_default()
-    }
-
-    fn one(&self, name: &str) -> Result<Option<&str>, UsageError> {
-        match self.all(name) {
-            [] => Ok(None),
-            [v] => Ok(Some(v)),
-            _ => Err(UsageError(format!("{name} may be given once"))),
-        }
-    }
-
-    fn flag(&self, name: &str) -> bool {
-        self.flags.iter().any(|f| f == name)
-    }
-
-    /// The `k=v` pairs of repeated `--plugin-config` options, as notation passes them.
-    fn plugin_config(&self) -> Result<BTreeMap<String, String>, UsageError> {
-        self.all("--plugin-config")
-            .iter()
-            .map(|pair| match pair.split_once('=') {
-                Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
-                _ => Err(UsageError(format!(
-                    "--plugin-config {pair:?} is not key=value"
-                ))),
-            })
-            .collect()
     }
 }
 
