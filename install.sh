@@ -55,13 +55,35 @@ host_triple() {
 # RUSTFLAGS for a release target: the static C runtime where the target supports it. On Linux,
 # getrandom calls the getrandom(2) function directly: its default looks the function up at run
 # time, which a static binary cannot, and then needs /dev/urandom, which a bare root may lack.
+# Packed relative relocations (DT_RELR) where the static C runtime applies them (see relr_ok).
 release_rustflags() { # triple
     local flags=${RUSTFLAGS:-}
     case $1 in
-    *-linux-gnu*) flags="${flags:+$flags }-C target-feature=+crt-static --cfg getrandom_backend=\"linux_getrandom\"" ;;
+    *-linux-gnu*)
+        flags="${flags:+$flags }-C target-feature=+crt-static --cfg getrandom_backend=\"linux_getrandom\""
+        relr_ok "$1" && flags="$flags -C link-arg=-Wl,-z,pack-relative-relocs"
+        ;;
     *-windows-msvc) flags="${flags:+$flags }-C target-feature=+crt-static" ;;
     esac
     echo "$flags"
+}
+
+# Whether a static binary for `triple` may pack its relative relocations (`-z pack-relative-relocs`,
+# DT_RELR). A static-PIE binary applies its own relocations at start-up, one per pointer in its
+# read-only data (about 16,000 here): packed, that table shrinks from 370 KB to 4 KB, the binary by
+# 4%, and each process starts about 0.1 ms sooner (notation starts three per signature). Only the
+# start-up code of glibc 2.36 and later reads packed relocations; an older one would start the
+# binary with none applied, so this needs a native build (the host's glibc is the one linked in)
+# on glibc 2.36 or later. Linkers before binutils 2.38 ignore the option with a warning.
+relr_ok() { # triple
+    [[ $1 == "$(host_triple)" ]] || return 1
+    local version
+    version=$(getconf GNU_LIBC_VERSION 2>/dev/null) || return 1
+    version=${version#glibc }
+    local major=${version%%.*} minor=${version#*.}
+    minor=${minor%%.*}
+    [[ $major =~ ^[0-9]+$ && $minor =~ ^[0-9]+$ ]] || return 1
+    ((major > 2 || (major == 2 && minor >= 36)))
 }
 
 # Builds both plugins for `triple`; prints the directory holding the binaries.

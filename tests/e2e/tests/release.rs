@@ -153,6 +153,35 @@ fn the_linux_binaries_are_static() {
     }
 }
 
+/// install.sh packs the relative relocations (DT_RELR) of a native build on glibc 2.36 or later,
+/// whose static start-up code applies them, and never elsewhere (an older start-up would leave
+/// them unapplied); `release_chroot.rs` starts the binaries.
+#[test]
+fn the_linux_binaries_pack_their_relocations_only_where_glibc_applies_them() {
+    let mut getconf = Command::new("getconf");
+    getconf.arg("GNU_LIBC_VERSION");
+    let glibc = run_ok(getconf, MINUTE).stdout;
+    let (major, minor) = glibc
+        .trim()
+        .trim_start_matches("glibc ")
+        .split_once('.')
+        .map(|(a, b)| (a.parse::<u32>().unwrap(), b.parse::<u32>().unwrap()))
+        .unwrap_or_else(|| panic!("getconf GNU_LIBC_VERSION: {glibc:?}"));
+    let packs = (major, minor) >= (2, 36);
+    let dir = tempfile::tempdir().unwrap();
+    for plugin in PLUGINS {
+        let binary = extract(&archive(plugin), plugin, dir.path());
+        let mut readelf = Command::new("readelf");
+        readelf.args(["--section-headers", "--wide"]).arg(&binary);
+        let sections = run_ok(readelf, MINUTE).stdout;
+        assert_eq!(
+            sections.contains(".relr.dyn"),
+            packs,
+            "notation-{plugin} on glibc {major}.{minor}:\n{sections}"
+        );
+    }
+}
+
 /// Installs `archive` with `notation plugin install <how…>`; returns the output (any exit).
 fn install(env: &NotationEnv, how: &[&str]) -> notation_akv_e2e::Output {
     let mut args = vec!["plugin", "install"];
