@@ -602,9 +602,10 @@ pub fn human_duration(d: Duration) -> String {
 fn transport_hint(message: &str) -> &'static str {
     let m = message.to_ascii_lowercase();
     if m.contains("unsupportedsignaturealgorithm") || m.contains("handshakefailure") {
-        "; the TLS handshake found no signature algorithm both sides support: the plugins accept \
-         server certificates and keys on RSA, ECDSA P-256 or P-384 and Ed25519, not P-521 or \
-         post-quantum ones; if a proxy inspects TLS, have it issue RSA or P-256/P-384 certificates"
+        "; the TLS handshake found no parameters both sides support: most often the server \
+         certificate's key (the plugins accept RSA, ECDSA P-256 or P-384 and Ed25519 keys, not \
+         P-521 or post-quantum ones), else a server that offers only TLS older than 1.2; if a \
+         proxy inspects TLS, have it issue RSA or P-256/P-384 certificates over TLS 1.2 or 1.3"
     } else if m.contains("unknownissuer") || m.contains("invalid peer certificate") {
         "; the vault's TLS certificate is not trusted on this host: if a proxy inspects TLS, add \
          its CA to the system's trust store or point SSL_CERT_FILE at a bundle that holds it"
